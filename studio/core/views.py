@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from studio.lib.http import AuthedHttpRequest
+
+from . import services
+from .health import health_report
+from .models import WorkerCheck
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    ok, checks = health_report()
+    return JsonResponse({"ok": ok, **checks}, status=200 if ok else 503)
+
+
+@require_GET
+@login_required
+def home(request: AuthedHttpRequest) -> HttpResponse:
+    checks = WorkerCheck.objects.select_related("requested_by")[:5]
+    context = {"checks": checks}
+    if request.htmx:
+        return render(request, "core/home.html#worker-checks", context)
+    return render(request, "core/home.html", context)
+
+
+@require_POST
+@login_required
+def worker_check_create(request: AuthedHttpRequest) -> HttpResponse:
+    services.worker_check_start(user=request.user)
+    if request.htmx:
+        checks = WorkerCheck.objects.select_related("requested_by")[:5]
+        return render(request, "core/home.html#worker-checks", {"checks": checks})
+    return redirect("home")

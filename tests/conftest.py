@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus" / "official-models"
+CORPUS_PLUGINS = (
+    sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
+)
+
+
+@pytest.fixture(scope="session")
+def restored_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding every shared-corpus plugin with its placeholders restored."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing: {CORPUS}")
+    dest = tmp_path_factory.mktemp("corpus")
+    for name in CORPUS_PLUGINS:
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "corpus" / "restore-placeholders"),
+                str(CORPUS / name),
+                str(dest / name),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    for path in dest.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o200)
+    return dest
+
+
+@pytest.fixture
+def corpus_copy(restored_corpus: Path, tmp_path: Path):
+    """Return a writable copy of one restored corpus plugin: corpus_copy("openai")."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(restored_corpus / name, dest, symlinks=True)
+        return dest
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real Redis: REDIS_URL when set (CI), else an embedded one for the session."""
+    import os
+
+    from django.conf import settings
+
+    from studio.celery import app as celery_app
+    from studio.core.redis_server import EmbeddedRedis
+
+    server = None
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+        url = server.start()
+    previous = (
+        settings.REDIS_URL,
+        settings.CELERY_BROKER_URL,
+        celery_app.conf.broker_url,
+    )
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+    yield url
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, celery_app.conf.broker_url = (
+        previous
+    )
+    if server is not None:
+        server.stop()
+
+
+def database_url_for_test_db() -> str:
+    """A DATABASE_URL naming the test database, for child processes."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
+    user = quote(s.get("USER") or "")
+    password = quote(s.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = s.get("HOST") or ""
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(redis_url: str, transactional_db: None):
+    """A real `celery -A studio worker` process consuming the studio's queues."""
+    import os
+    import time
+
+    from django.conf import settings
+
+    from studio.celery import app as celery_app
+
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url_for_test_db(),
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+    }
+    log = ROOT / "var" / "test-worker.log"
+    log.parent.mkdir(exist_ok=True)
+    hostname = f"test-worker-{os.getpid()}@%h"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "-Q",
+                ",".join(settings.CELERY_WORKER_QUEUES),
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "--hostname",
+                hostname,
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the worker did not start:\n{log.read_text()[-3000:]}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
