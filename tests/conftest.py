@@ -154,3 +154,12 @@ def celery_worker_process(redis_url: str, transactional_db: None):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def sdk_python() -> Path:
+    """Python of the cached virtualenv with the real dify_plugin SDK (built once)."""
+    from studio.pluginfmt.sdkenv import ensure_sdk_venv
+    from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE
+
+    return ensure_sdk_venv(ECHO_REQUIREMENTS, cache_dir=SDK_CACHE)

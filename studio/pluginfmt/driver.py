@@ -1,0 +1,679 @@
+"""Run a Dify plugin in a child process and talk to it over stdio, as the daemon does.
+
+The protocol is in the format doc §7: the SDK writes the manifest as one JSON
+line, then frames (one JSON object per line, blank lines between), and reads
+one JSON request per line on stdin. The child gets a clean environment, its
+own process group and resource limits; `stop()` kills the whole group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+
+DEFAULT_ENTRYPOINT = "main"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+STDERR_KEEP_BYTES = 64 * 1024
+MESSAGE_STDERR_CHARS = 4000
+MAX_LINE_BYTES = 16 * 1024 * 1024
+STOP_GRACE_SECONDS = 3.0
+KEPT_LOGS = 1000
+KEPT_NOISE = 100
+
+_ENTRYPOINT_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_decoder = json.JSONDecoder()
+
+
+class PluginError(RuntimeError):
+    """A plugin process failed; carries its exit code and the tail of its stderr."""
+
+    def __init__(
+        self, message: str, *, exit_code: int | None = None, stderr: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.stderr = stderr
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.stderr.strip():
+            text += "\n--- stderr (tail) ---\n" + self.stderr[-MESSAGE_STDERR_CHARS:]
+        return text.rstrip()
+
+
+class PluginStartError(PluginError):
+    """The plugin exited, or sent no heartbeat, before its start timeout."""
+
+
+class PluginExited(PluginError):
+    """The plugin process ended while a request was being sent or awaited."""
+
+
+class RequestTimeout(PluginError):
+    """No end frame arrived for a request within its timeout."""
+
+
+@dataclass
+class SessionResult:
+    """What one request produced: stream chunks, an optional error, any invokes."""
+
+    session_id: str
+    chunks: list[Any]
+    error: dict[str, Any] | None
+    invocations: list[Any]
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the plugin answered without an error message."""
+        return self.error is None
+
+    @property
+    def error_type(self) -> str | None:
+        """Return the exception class name the plugin reported, if any."""
+        return None if self.error is None else self.error.get("error_type")
+
+    @property
+    def error_message(self) -> str | None:
+        """Return the error message the plugin reported, if any."""
+        return None if self.error is None else self.error.get("message")
+
+
+@dataclass
+class _Pending:
+    session_id: str
+    started: float
+    chunks: list[Any] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    invocations: list[Any] = field(default_factory=list)
+    ended: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def read_entrypoint(folder: Path) -> str:
+    """Return the manifest's meta.runner.entrypoint, or "main" if it is unreadable."""
+    try:
+        text = (Path(folder) / "manifest.yaml").read_text(errors="replace")
+        manifest = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError):
+        return DEFAULT_ENTRYPOINT
+    meta = manifest.get("meta") if isinstance(manifest, dict) else None
+    runner = meta.get("runner") if isinstance(meta, dict) else None
+    entrypoint = runner.get("entrypoint") if isinstance(runner, dict) else None
+    if isinstance(entrypoint, str) and entrypoint.strip():
+        return entrypoint.strip()
+    return DEFAULT_ENTRYPOINT
+
+
+def plugin_environment(
+    python: Path, home: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return the child's whole environment: nothing inherited from the parent."""
+    env = {
+        "PATH": f"{python.parent}:{SYSTEM_PATH}",
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "LANG": "C.UTF-8",
+        "INSTALL_METHOD": "local",
+        # Keep __pycache__ out of the plugin folder, which may be packaged later.
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+class PluginProcess:
+    """A running plugin: start it, wait for its first heartbeat, send requests."""
+
+    def __init__(
+        self, popen: subprocess.Popen[bytes], *, home: Path, timeout: float
+    ) -> None:
+        self.pid = popen.pid
+        self.declaration: dict[str, Any] | None = None
+        self.logs: deque[Any] = deque(maxlen=KEPT_LOGS)
+        self.errors: deque[Any] = deque(maxlen=KEPT_LOGS)
+        self.noise: deque[str] = deque(maxlen=KEPT_NOISE)
+        self.heartbeats = 0
+        self.ready_after: float | None = None
+        self._popen = popen
+        self._home = home
+        self._started = time.monotonic()
+        self._ready_deadline = self._started + timeout
+        self._timeout = timeout
+        self._ready = threading.Event()
+        self._stdout_closed = threading.Event()
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._stop_lock = threading.Lock()
+        self._stopped = False
+        self._stdin_torn = False
+        self._pending: dict[str, _Pending] = {}
+        self._stderr = bytearray()
+        # If nobody calls stop(), still kill the group when the parent exits.
+        self._finalizer = weakref.finalize(self, _kill_group, popen.pid)
+        assert popen.stdin and popen.stdout and popen.stderr
+        os.set_blocking(popen.stdin.fileno(), False)
+        self._threads = [
+            threading.Thread(
+                target=self._read_stdout, name=f"plugin-{self.pid}-stdout", daemon=True
+            ),
+            threading.Thread(
+                target=self._read_stderr, name=f"plugin-{self.pid}-stderr", daemon=True
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @classmethod
+    def start(
+        cls,
+        folder: Path,
+        python: Path | str,
+        *,
+        timeout: float = 60,
+        memory_limit_mb: int = 1024,
+        cpu_limit_s: int = 300,
+        env: Mapping[str, str] | None = None,
+    ) -> PluginProcess:
+        """Launch `python -m <entrypoint>` in folder; `timeout` bounds wait_ready()."""
+        folder = Path(folder).absolute()
+        # Not resolved: a venv's python is a symlink, and the venv is found from it.
+        python = Path(python).absolute()
+        entrypoint = read_entrypoint(folder)
+        if not _ENTRYPOINT_RE.match(entrypoint):
+            raise PluginStartError(f"invalid runner entrypoint {entrypoint!r}")
+        home = Path(tempfile.mkdtemp(prefix="plugin-home-"))
+        try:
+            popen = subprocess.Popen(
+                [str(python), "-m", entrypoint],
+                cwd=folder,
+                env=plugin_environment(python, home, env),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_child_limits(memory_limit_mb * 1024 * 1024, cpu_limit_s),
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            shutil.rmtree(home, ignore_errors=True)
+            raise PluginStartError(f"could not start {python}: {error}") from None
+        return cls(popen, home=home, timeout=timeout)
+
+    def __enter__(self) -> PluginProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def returncode(self) -> int | None:
+        """Return the exit code (negative for a signal), or None while running."""
+        return self._popen.poll()
+
+    @property
+    def stderr(self) -> str:
+        """Return the last STDERR_KEEP_BYTES of the child's stderr."""
+        with self._lock:
+            return self._stderr.decode(errors="replace")
+
+    def wait_ready(self, timeout: float | None = None) -> float:
+        """Wait for the first heartbeat; return seconds since start; stop on failure."""
+        deadline = (
+            self._ready_deadline if timeout is None else time.monotonic() + timeout
+        )
+        limit = self._timeout if timeout is None else timeout
+        while not self._ready.is_set():
+            if self._popen.poll() is not None:
+                self.stop()
+                raise PluginStartError(
+                    f"the plugin exited with code {self._popen.returncode} "
+                    "before its first heartbeat",
+                    exit_code=self._popen.returncode,
+                    stderr=self.stderr,
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.stop()
+                raise PluginStartError(
+                    f"the plugin sent no heartbeat within {limit:g} s and was stopped",
+                    exit_code=self._popen.returncode,
+                    stderr=self.stderr,
+                )
+            self._ready.wait(min(0.05, remaining))
+        assert self.ready_after is not None
+        return self.ready_after
+
+    def request(self, data: Mapping[str, Any], *, timeout: float = 30) -> SessionResult:
+        """Send one request and collect its session frames until `end`."""
+        session_id = str(uuid.uuid4())
+        pending = _Pending(session_id=session_id, started=time.monotonic())
+        line = (
+            json.dumps(
+                {
+                    "session_id": session_id,
+                    "event": "request",
+                    "conversation_id": None,
+                    "message_id": None,
+                    "app_id": None,
+                    "endpoint_id": None,
+                    "context": {},
+                    "data": dict(data),
+                }
+            )
+            + "\n"
+        )
+        deadline = pending.started + timeout
+        action = str(data.get("action", "request"))
+        if self._stopped or self._popen.poll() is not None:
+            self._raise_exited(action)
+        with self._lock:
+            self._pending[session_id] = pending
+        try:
+            self._send(line.encode(), deadline, action=action, timeout=timeout)
+            while not pending.done.wait(
+                min(0.05, max(0.0, deadline - time.monotonic()))
+            ):
+                if time.monotonic() >= deadline:
+                    raise RequestTimeout(
+                        f"{action}: no end frame within {timeout:g} s "
+                        f"({len(pending.chunks)} chunks received)",
+                        exit_code=self.returncode,
+                        stderr=self.stderr,
+                    )
+                if self._stdout_closed.is_set() or self._popen.poll() is not None:
+                    # Frames written just before the exit may still be in the pipe.
+                    self._threads[0].join(timeout=2)
+                    if not pending.done.is_set():
+                        self._raise_exited(action)
+        finally:
+            with self._lock:
+                self._pending.pop(session_id, None)
+        if not pending.ended:
+            self._raise_exited(action)
+        return SessionResult(
+            session_id=session_id,
+            chunks=pending.chunks,
+            error=pending.error,
+            invocations=pending.invocations,
+            elapsed=time.monotonic() - pending.started,
+        )
+
+    def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> int | None:
+        """Terminate the whole process group (TERM, then KILL) and join the readers."""
+        with self._stop_lock:
+            if self._stopped:
+                return self._popen.returncode
+            self._stopped = True
+            self._finalizer.detach()
+            self._signal_group(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(grace)
+            # Also reaches anything the plugin forked that outlived its leader.
+            self._signal_group(signal.SIGKILL)
+            self._popen.wait()
+            for thread in self._threads:
+                thread.join(timeout=5)
+            # Under the write lock: a request must never write to a reused fd.
+            with self._write_lock:
+                for stream in (
+                    self._popen.stdin,
+                    self._popen.stdout,
+                    self._popen.stderr,
+                ):
+                    if stream is not None:
+                        with contextlib.suppress(OSError):
+                            stream.close()
+            with self._lock:
+                for pending in self._pending.values():
+                    pending.done.set()
+            shutil.rmtree(self._home, ignore_errors=True)
+            return self._popen.returncode
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+    def _send(
+        self, payload: bytes, deadline: float, *, action: str, timeout: float
+    ) -> None:
+        # Non-blocking writes so a plugin that stops reading stdin cannot hang us.
+        assert self._popen.stdin is not None
+        view = memoryview(payload)
+        with self._write_lock:
+            if self._popen.stdin.closed:
+                self._raise_exited(action)
+            if self._stdin_torn:
+                raise PluginError(
+                    f"{action}: an earlier request was cut off mid-line; "
+                    "restart the plugin"
+                )
+            fd = self._popen.stdin.fileno()
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._stdin_torn = len(view) < len(payload)
+                    raise RequestTimeout(
+                        f"{action}: the plugin did not read its request within "
+                        f"{timeout:g} s",
+                        exit_code=self.returncode,
+                        stderr=self.stderr,
+                    )
+                try:
+                    _, writable, _ = select.select([], [fd], [], min(remaining, 0.5))
+                    if writable:
+                        view = view[os.write(fd, view) :]
+                except (BrokenPipeError, ValueError, OSError):
+                    self._raise_exited(action)
+
+    def _raise_exited(self, action: str) -> None:
+        code = self._popen.poll()
+        if code is not None:
+            # Let the stderr reader drain so the message carries the traceback.
+            self._threads[1].join(timeout=2)
+        raise PluginExited(
+            f"{action}: the plugin process ended (exit code {code})",
+            exit_code=code,
+            stderr=self.stderr,
+        )
+
+    def _read_stdout(self) -> None:
+        assert self._popen.stdout is not None
+        stream = self._popen.stdout
+        try:
+            while True:
+                line = stream.readline(MAX_LINE_BYTES)
+                if not line:
+                    break
+                if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):
+                        line = stream.readline(MAX_LINE_BYTES)
+                    self.noise.append(
+                        f"<dropped a stdout line over {MAX_LINE_BYTES} bytes>"
+                    )
+                    continue
+                self._handle_line(line.decode(errors="replace").strip())
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._stdout_closed.set()
+
+    def _read_stderr(self) -> None:
+        assert self._popen.stderr is not None
+        fd = self._popen.stderr.fileno()
+        try:
+            while chunk := os.read(fd, 65536):
+                with self._lock:
+                    self._stderr += chunk
+                    del self._stderr[:-STDERR_KEEP_BYTES]
+        except (OSError, ValueError):
+            pass
+
+    def _handle_line(self, line: str) -> None:
+        # Frames from concurrent SDK threads may share a line ("{..}{..}"),
+        # since the SDK writes each frame and its "\n\n" in two calls.
+        position = 0
+        while position < len(line):
+            try:
+                frame, position = _decoder.raw_decode(line, position)
+            except ValueError:
+                self.noise.append(line[position:])
+                return
+            self._dispatch(frame)
+            while position < len(line) and line[position].isspace():
+                position += 1
+
+    def _dispatch(self, frame: Any) -> None:
+        if not isinstance(frame, dict):
+            self.noise.append(json.dumps(frame))
+            return
+        event = frame.get("event")
+        data = frame.get("data")
+        if event is None:
+            # The SDK's first line in local mode: the manifest, not a frame.
+            if self.declaration is None:
+                self.declaration = frame
+            else:
+                self.noise.append(json.dumps(frame))
+        elif event == "heartbeat":
+            self.heartbeats += 1
+            if not self._ready.is_set():
+                self.ready_after = time.monotonic() - self._started
+                self._ready.set()
+        elif event == "log":
+            self.logs.append(data)
+        elif event == "error":
+            pending = self._pending_for(frame.get("session_id"))
+            if pending is None:
+                self.errors.append(data)
+            else:
+                message = data.get("error") if isinstance(data, dict) else data
+                pending.error = {"error_type": "PluginError", "message": str(message)}
+                pending.ended = True
+                pending.done.set()
+        elif event == "session":
+            self._route_session(frame.get("session_id"), data)
+        else:
+            self.noise.append(json.dumps(frame))
+
+    def _route_session(self, session_id: Any, data: Any) -> None:
+        pending = self._pending_for(session_id)
+        if pending is None or not isinstance(data, dict):
+            # A late frame for a request that already timed out.
+            return
+        kind = data.get("type")
+        payload = data.get("data")
+        if kind == "stream":
+            pending.chunks.append(payload)
+        elif kind == "error":
+            pending.error = (
+                payload if isinstance(payload, dict) else {"message": payload}
+            )
+        elif kind == "invoke":
+            pending.invocations.append(payload)
+        elif kind == "end":
+            pending.ended = True
+            pending.done.set()
+
+    def _pending_for(self, session_id: Any) -> _Pending | None:
+        if not isinstance(session_id, str):
+            return None
+        with self._lock:
+            return self._pending.get(session_id)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _child_limits(memory_bytes: int, cpu_seconds: int) -> Callable[[], None]:
+    # Computed in the parent so the forked child only makes setrlimit calls.
+    limits = [
+        (resource.RLIMIT_AS, _capped(resource.RLIMIT_AS, memory_bytes, 0)),
+        (resource.RLIMIT_CPU, _capped(resource.RLIMIT_CPU, cpu_seconds, 5)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+
+    def apply() -> None:
+        for which, values in limits:
+            resource.setrlimit(which, values)
+
+    return apply
+
+
+def _capped(which: int, soft: int, slack: int) -> tuple[int, int]:
+    _, hard = resource.getrlimit(which)
+    wanted = soft + slack
+    if hard != resource.RLIM_INFINITY:
+        return min(soft, hard), min(wanted, hard)
+    return soft, wanted
+
+
+def validate_provider_credentials(
+    provider: str, credentials: Mapping[str, Any], *, user_id: str = "studio"
+) -> dict[str, Any]:
+    """Build a validate_provider_credentials request body."""
+    return {
+        "type": "model",
+        "action": "validate_provider_credentials",
+        "user_id": user_id,
+        "provider": provider,
+        "credentials": dict(credentials),
+    }
+
+
+def validate_model_credentials(
+    provider: str,
+    model_type: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build a validate_model_credentials request body."""
+    return {
+        **_model_fields("validate_model_credentials", provider, model_type, model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+    }
+
+
+def get_ai_model_schemas(
+    provider: str,
+    model_type: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build a get_ai_model_schemas request body (answers {"model_schema": ...})."""
+    return {
+        **_model_fields("get_ai_model_schemas", provider, model_type, model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+    }
+
+
+def invoke_llm(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    prompt_messages: list[dict[str, Any]],
+    model_parameters: Mapping[str, Any] | None = None,
+    stream: bool = True,
+    *,
+    stop: list[str] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_llm request body; `stop` and `tools` keys are always present."""
+    return {
+        **_model_fields("invoke_llm", provider, "llm", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "prompt_messages": prompt_messages,
+        "model_parameters": dict(model_parameters or {}),
+        "stop": stop,
+        "tools": tools,
+        "stream": stream,
+    }
+
+
+def get_llm_num_tokens(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    prompt_messages: list[dict[str, Any]],
+    *,
+    tools: list[dict[str, Any]] | None = None,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build a get_llm_num_tokens request body."""
+    return {
+        **_model_fields("get_llm_num_tokens", provider, "llm", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "prompt_messages": prompt_messages,
+        "tools": tools,
+    }
+
+
+def invoke_text_embedding(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    texts: list[str],
+    input_type: str = "document",
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_text_embedding request body."""
+    return {
+        **_model_fields("invoke_text_embedding", provider, "text-embedding", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "texts": texts,
+        "input_type": input_type,
+    }
+
+
+def invoke_rerank(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    query: str,
+    docs: list[str],
+    score_threshold: float | None = None,
+    top_n: int | None = None,
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_rerank request body (score_threshold/top_n keys always sent)."""
+    return {
+        **_model_fields("invoke_rerank", provider, "rerank", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "query": query,
+        "docs": docs,
+        "score_threshold": score_threshold,
+        "top_n": top_n,
+    }
+
+
+def _model_fields(
+    action: str, provider: str, model_type: str, model: str
+) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "action": action,
+        "provider": provider,
+        "model_type": model_type,
+        "model": model,
+    }
