@@ -1,0 +1,529 @@
+"""A new plugin's source tree: manifest, provider YAML, generated Python code.
+
+The generated code follows the runtime gotchas of the format (§5): model
+classes at `models/<type>/<type>.py` (three module levels), a provider module
+defining exactly one `ModelProvider` subclass (the SDK base is imported as a
+module, not by name), `_assets/` with the icons, `main.py` as the CLI writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from studio.pluginfmt.document.specs import type_key
+from studio.pluginfmt.document.yamltext import dump_yaml
+from studio.pluginfmt.files import PluginFiles
+
+OPENAI_COMPATIBLE = "openai-compatible"
+CUSTOM = "custom"
+RUNTIMES = (OPENAI_COMPATIBLE, CUSTOM)
+
+SDK_REQUIREMENT = "dify_plugin>=0.10.0,<0.11.0"
+MEMORY = 268435456
+DEFAULT_ICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" '
+    b'viewBox="0 0 64 64">'
+    b'<rect width="64" height="64" rx="12" fill="#1d4ed8"/>'
+    b'<path d="M20 44V20h10a12 12 0 0 1 0 24z" fill="#fff"/></svg>\n'
+)
+
+MAIN_PY = """\
+from dify_plugin import DifyPluginEnv, Plugin
+
+plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=120))
+
+if __name__ == "__main__":
+    plugin.run()
+"""
+
+DIFYIGNORE = """\
+# Not packaged (the daemon reads only this file, or .gitignore when it is absent)
+.env
+.venv/
+venv/
+__pycache__/
+*.py[cod]
+.pytest_cache/
+.ruff_cache/
+.mypy_cache/
+.idea/
+.vscode/
+.DS_Store
+.git/
+.gitignore
+.github/
+*.difypkg
+"""
+
+ENV_EXAMPLE = """\
+INSTALL_METHOD=remote
+REMOTE_INSTALL_URL=debug.dify.ai:5003
+REMOTE_INSTALL_KEY=********-****-****-****-************
+"""
+
+# The SDK's OpenAI-compatible base class of each model type, by module.
+OAI_BASES: dict[str, tuple[str, str]] = {
+    "llm": ("llm", "OAICompatLargeLanguageModel"),
+    "text-embedding": ("text_embedding", "OAICompatEmbeddingModel"),
+    "rerank": ("rerank", "OAICompatRerankModel"),
+    "speech2text": ("speech2text", "OAICompatSpeech2TextModel"),
+    "tts": ("tts", "OAICompatText2SpeechModel"),
+}
+# The SDK's plain base class of each model type (custom skeleton).
+SDK_BASES: dict[str, str] = {
+    "llm": "LargeLanguageModel",
+    "text-embedding": "TextEmbeddingModel",
+    "rerank": "RerankModel",
+    "speech2text": "Speech2TextModel",
+    "tts": "TTSModel",
+    "moderation": "ModerationModel",
+}
+
+
+@dataclass
+class NewPlugin:
+    """What an author says about a new plugin."""
+
+    author: str
+    name: str
+    label: dict[str, str]
+    description: dict[str, str]
+    model_types: list[str]
+    configurate_methods: list[str]
+    runtime: str = OPENAI_COMPATIBLE
+    version: str = "0.0.1"
+    icon: tuple[str, bytes] | None = None
+    icon_dark: tuple[str, bytes] | None = None
+    created_at: datetime | None = None
+    extra_files: dict[str, bytes] = field(default_factory=dict)
+
+
+def camel(name: str) -> str:
+    """`my-gateway_2` -> `MyGateway2`, for generated class names."""
+    parts = [p for p in name.replace("-", "_").split("_") if p]
+    text = "".join(p[:1].upper() + p[1:] for p in parts) or "Plugin"
+    return text if text[0].isalpha() else f"P{text}"
+
+
+def i18n(values: dict[str, str]) -> dict[str, str]:
+    """Only the four Dify languages, en_US first, empty values dropped."""
+    order = ("en_US", "zh_Hans", "ja_JP", "pt_BR")
+    return {lang: values[lang] for lang in order if values.get(lang)}
+
+
+def _field(
+    variable: str,
+    label: str,
+    kind: str,
+    *,
+    required: bool,
+    placeholder: str | None = None,
+    default: str | None = None,
+    show_on: list[dict[str, str]] | None = None,
+    options: list[tuple[str, str]] | None = None,
+) -> dict[str, object]:
+    data: dict[str, object] = {
+        "variable": variable,
+        "label": {"en_US": label},
+        "type": kind,
+        "required": required,
+    }
+    if default is not None:
+        data["default"] = default
+    if options:
+        data["options"] = [
+            {"value": value, "label": {"en_US": text}} for value, text in options
+        ]
+    if placeholder:
+        data["placeholder"] = {"en_US": placeholder}
+    if show_on:
+        data["show_on"] = show_on
+    return data
+
+
+def openai_compatible_provider_fields() -> list[dict[str, object]]:
+    """Provider credentials of a generated OpenAI-compatible plugin."""
+    return [
+        _field(
+            "api_key",
+            "API Key",
+            "secret-input",
+            required=True,
+            placeholder="Enter your API key",
+        ),
+        _field(
+            "endpoint_url",
+            "API endpoint URL",
+            "text-input",
+            required=True,
+            placeholder="https://api.example.com/v1",
+        ),
+    ]
+
+
+def openai_compatible_model_fields(model_types: list[str]) -> list[dict[str, object]]:
+    """Model credentials of a generated OpenAI-compatible customizable model."""
+    fields = openai_compatible_provider_fields()
+    fields.append(
+        _field(
+            "endpoint_model_name",
+            "Model name at the endpoint",
+            "text-input",
+            required=False,
+            placeholder="Defaults to the model name above",
+        )
+    )
+    if "llm" in model_types:
+        llm_only = [{"variable": "__model_type", "value": "llm"}]
+        fields += [
+            _field(
+                "mode",
+                "Completion mode",
+                "select",
+                required=True,
+                default="chat",
+                show_on=llm_only,
+                options=[("chat", "Chat"), ("completion", "Completion")],
+            ),
+            _field(
+                "context_size",
+                "Model context size",
+                "text-input",
+                required=True,
+                default="4096",
+                show_on=llm_only,
+            ),
+            _field(
+                "max_tokens_to_sample",
+                "Upper bound for max tokens",
+                "text-input",
+                required=True,
+                default="4096",
+                show_on=llm_only,
+            ),
+        ]
+    if "text-embedding" in model_types or "rerank" in model_types:
+        for kind in ("text-embedding", "rerank"):
+            if kind in model_types:
+                fields.append(
+                    _field(
+                        "context_size",
+                        "Model context size",
+                        "text-input",
+                        required=True,
+                        default="512",
+                        show_on=[{"variable": "__model_type", "value": kind}],
+                    )
+                )
+    return fields
+
+
+def manifest_data(plugin: NewPlugin, *, icon: str, icon_dark: str | None) -> dict:
+    """manifest.yaml of a new plugin, with the CLI's defaults."""
+    created = (plugin.created_at or datetime.now(UTC)).astimezone(UTC)
+    data: dict[str, object] = {
+        "version": plugin.version,
+        "type": "plugin",
+        "author": plugin.author,
+        "name": plugin.name,
+        "label": i18n(plugin.label),
+        "description": i18n(plugin.description),
+        "icon": icon,
+    }
+    if icon_dark:
+        data["icon_dark"] = icon_dark
+    data |= {
+        "resource": {"memory": MEMORY, "permission": {}},
+        "plugins": {"models": [f"provider/{plugin.name}.yaml"]},
+        "meta": {
+            "version": "0.0.1",
+            "arch": ["amd64", "arm64"],
+            "runner": {"language": "python", "version": "3.12", "entrypoint": "main"},
+        },
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "privacy": "PRIVACY.md",
+    }
+    return data
+
+
+def model_source_path(model_type: str) -> str:
+    """Where the generated model class of a type lives (three module levels)."""
+    key = type_key(model_type)
+    return f"models/{key}/{key}.py"
+
+
+def provider_data(plugin: NewPlugin, *, icon: str) -> dict:
+    """The provider YAML of a new plugin."""
+    oai = plugin.runtime == OPENAI_COMPATIBLE
+    data: dict[str, object] = {
+        "provider": plugin.name,
+        "label": i18n(plugin.label),
+        "description": i18n(plugin.description),
+        "icon_small": {"en_US": icon},
+        "icon_large": {"en_US": icon},
+        "background": "#E5E7EB",
+        "supported_model_types": list(plugin.model_types),
+        "configurate_methods": list(plugin.configurate_methods),
+    }
+    if "predefined-model" in plugin.configurate_methods:
+        fields = openai_compatible_provider_fields() if oai else []
+        data["provider_credential_schema"] = {"credential_form_schemas": fields}
+    if "customizable-model" in plugin.configurate_methods:
+        data["model_credential_schema"] = {
+            "model": {
+                "label": {"en_US": "Model Name"},
+                "placeholder": {"en_US": "Enter the model name"},
+            },
+            "credential_form_schemas": (
+                openai_compatible_model_fields(plugin.model_types) if oai else []
+            ),
+        }
+    if "predefined-model" in plugin.configurate_methods:
+        data["models"] = {
+            type_key(t): {"predefined": [f"models/{type_key(t)}/*.yaml"]}
+            for t in plugin.model_types
+        }
+    data["extra"] = {
+        "python": {
+            "provider_source": f"provider/{plugin.name}.py",
+            "model_sources": [model_source_path(t) for t in plugin.model_types],
+        }
+    }
+    return data
+
+
+def provider_source(plugin: NewPlugin) -> str:
+    """provider/<name>.py: exactly one ModelProvider subclass."""
+    cls = f"{camel(plugin.name)}Provider"
+    if plugin.runtime == OPENAI_COMPATIBLE:
+        return f'''\
+import requests
+
+# The SDK's base is imported as a module: a second ModelProvider subclass
+# visible in this module by name would make the SDK refuse to start.
+from dify_plugin.errors.model import CredentialsValidateFailedError
+from dify_plugin.interfaces.model.openai_compatible import provider as oai_provider
+
+
+class {cls}(oai_provider.OAICompatProvider):
+    def validate_provider_credentials(self, credentials: dict) -> None:
+        """Ask the endpoint for its model list with the key."""
+        url = str(credentials.get("endpoint_url") or "").rstrip("/")
+        if not url:
+            raise CredentialsValidateFailedError("The API endpoint URL is required.")
+        headers = {{"Authorization": f"Bearer {{credentials.get('api_key', '')}}"}}
+        try:
+            response = requests.get(f"{{url}}/models", headers=headers, timeout=10)
+        except requests.RequestException as exc:
+            message = f"Cannot reach {{url}}: {{exc}}"
+            raise CredentialsValidateFailedError(message) from exc
+        if response.status_code in (401, 403):
+            raise CredentialsValidateFailedError("The API key was refused.")
+        if response.status_code >= 400:
+            raise CredentialsValidateFailedError(
+                f"The endpoint answered HTTP {{response.status_code}}."
+            )
+'''
+    return f"""\
+from dify_plugin.errors.model import CredentialsValidateFailedError
+from dify_plugin.interfaces.model import provider as sdk_provider
+
+
+class {cls}(sdk_provider.ModelProvider):
+    def validate_provider_credentials(self, credentials: dict) -> None:
+        # AUTHOR: check the credentials against your service here and raise
+        # CredentialsValidateFailedError with a readable message when they fail.
+        if not credentials and self.get_provider_schema().provider_credential_schema:
+            raise CredentialsValidateFailedError("Credentials are required.")
+"""
+
+
+_OAI_LLM = '''\
+from collections.abc import Generator
+
+from dify_plugin import OAICompatLargeLanguageModel
+from dify_plugin.entities.model import ModelPropertyKey
+from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
+from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool
+
+
+class {cls}(OAICompatLargeLanguageModel):
+    """An OpenAI-compatible chat model; predefined models take their mode here."""
+
+    def _with_mode(self, model: str, credentials: dict) -> dict:
+        if credentials.get("mode"):
+            return credentials
+        schema = self.get_model_schema(model, credentials)
+        mode = "chat"
+        if schema and schema.model_properties.get(ModelPropertyKey.MODE):
+            mode = str(schema.model_properties[ModelPropertyKey.MODE])
+        return {{**credentials, "mode": mode}}
+
+    def _invoke(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        model_parameters: dict,
+        tools: list[PromptMessageTool] | None = None,
+        stop: list[str] | None = None,
+        stream: bool = True,
+        user: str | None = None,
+    ) -> LLMResult | Generator[LLMResultChunk, None, None]:
+        return super()._invoke(
+            model,
+            self._with_mode(model, credentials),
+            prompt_messages,
+            model_parameters,
+            tools,
+            stop,
+            stream,
+            user,
+        )
+
+    def validate_credentials(self, model: str, credentials: dict) -> None:
+        super().validate_credentials(model, self._with_mode(model, credentials))
+'''
+
+_OAI_OTHER = '''\
+from dify_plugin import {base}
+
+
+class {cls}({base}):
+    """An OpenAI-compatible {model_type} model (the SDK does the work)."""
+'''
+
+_CUSTOM = '''\
+from dify_plugin import {base}
+from dify_plugin.errors.model import (
+    CredentialsValidateFailedError,
+    InvokeAuthorizationError,
+    InvokeBadRequestError,
+    InvokeConnectionError,
+    InvokeError,
+    InvokeRateLimitError,
+    InvokeServerUnavailableError,
+)
+
+
+class {cls}({base}):
+    """AUTHOR: implement the calls to your service in this class."""
+
+{methods}
+    def validate_credentials(self, model: str, credentials: dict) -> None:
+        # AUTHOR: make a cheap call with the credentials; raise on failure.
+        if not isinstance(credentials, dict):
+            raise CredentialsValidateFailedError("Credentials must be a mapping.")
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        # AUTHOR: map your client library's exceptions to Dify's errors.
+        return {{
+            InvokeConnectionError: [ConnectionError],
+            InvokeServerUnavailableError: [],
+            InvokeRateLimitError: [],
+            InvokeAuthorizationError: [PermissionError],
+            InvokeBadRequestError: [ValueError],
+        }}
+'''
+
+_CUSTOM_METHODS = {
+    "llm": """\
+    def _invoke(self, model, credentials, prompt_messages, model_parameters,
+                tools=None, stop=None, stream=True, user=None):
+        # AUTHOR: call your service; return an LLMResult, or yield
+        # LLMResultChunk objects when stream is true.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+
+    def get_num_tokens(self, model, credentials, prompt_messages, tools=None) -> int:
+        return sum(len(str(m.content or "")) // 4 for m in prompt_messages)
+""",
+    "text-embedding": """\
+    def _invoke(self, model, credentials, texts, user=None, input_type=None):
+        # AUTHOR: return a TextEmbeddingResult for the texts.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+
+    def get_num_tokens(self, model, credentials, texts) -> list[int]:
+        return [len(t) // 4 for t in texts]
+""",
+    "rerank": """\
+    def _invoke(self, model, credentials, query, docs, score_threshold=None,
+                top_n=None, user=None):
+        # AUTHOR: return a RerankResult.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+""",
+    "speech2text": """\
+    def _invoke(self, model, credentials, file, user=None) -> str:
+        # AUTHOR: return the transcript of the audio file.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+""",
+    "tts": """\
+    def _invoke(self, model, tenant_id, credentials, content_text, voice, user=None):
+        # AUTHOR: return or yield audio bytes.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+""",
+    "moderation": """\
+    def _invoke(self, model, credentials, text, user=None) -> bool:
+        # AUTHOR: return True when the text is flagged.
+        raise NotImplementedError("AUTHOR: implement _invoke")
+""",
+}
+
+
+def model_source(plugin: NewPlugin, model_type: str) -> str:
+    """The generated model class of one type."""
+    cls = f"{camel(plugin.name)}{SDK_BASES[model_type]}"
+    if plugin.runtime == OPENAI_COMPATIBLE and model_type in OAI_BASES:
+        if model_type == "llm":
+            return _OAI_LLM.format(cls=cls)
+        return _OAI_OTHER.format(
+            base=OAI_BASES[model_type][1], cls=cls, model_type=model_type
+        )
+    return _CUSTOM.format(
+        base=SDK_BASES[model_type], cls=cls, methods=_CUSTOM_METHODS[model_type]
+    )
+
+
+def readme(plugin: NewPlugin) -> str:
+    label = plugin.label.get("en_US") or plugin.name
+    description = plugin.description.get("en_US", "")
+    return f"# {label}\n\n{description}\n\nA Dify model plugin made with the studio.\n"
+
+
+def privacy(plugin: NewPlugin) -> str:
+    label = plugin.label.get("en_US") or plugin.name
+    return (
+        f"# Privacy policy of {label}\n\n"
+        "This plugin sends the prompts, files and parameters of each request, and the "
+        "credentials you configure, to the model endpoint you configure. It stores "
+        "nothing itself and collects no other data.\n"
+    )
+
+
+def scaffold(plugin: NewPlugin) -> PluginFiles:
+    """The complete source tree of a new plugin, ready to verify and package."""
+    icon_name, icon_bytes = plugin.icon or ("icon.svg", DEFAULT_ICON)
+    dark = plugin.icon_dark
+    files: PluginFiles = {
+        "manifest.yaml": dump_yaml(
+            manifest_data(plugin, icon=icon_name, icon_dark=dark[0] if dark else None)
+        ),
+        f"provider/{plugin.name}.yaml": dump_yaml(
+            provider_data(plugin, icon=icon_name)
+        ),
+        f"provider/{plugin.name}.py": provider_source(plugin).encode(),
+        "main.py": MAIN_PY.encode(),
+        f"_assets/{icon_name}": icon_bytes,
+        "README.md": readme(plugin).encode(),
+        "PRIVACY.md": privacy(plugin).encode(),
+        "requirements.txt": f"{SDK_REQUIREMENT}\n".encode(),
+        ".difyignore": DIFYIGNORE.encode(),
+        ".env.example": ENV_EXAMPLE.encode(),
+    }
+    if dark:
+        files[f"_assets/{dark[0]}"] = dark[1]
+    for model_type in plugin.model_types:
+        files[model_source_path(model_type)] = model_source(plugin, model_type).encode()
+    files.update(plugin.extra_files)
+    return files
