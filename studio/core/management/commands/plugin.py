@@ -1,0 +1,353 @@
+"""`python manage.py plugin <subcommand>`: the studio's command line.
+
+Exit status: 0 fine, 1 findings or failure, 2 unreadable or unsafe input.
+Every subcommand takes `--json` for machine-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from studio.pluginfmt import checksum as checksums
+from studio.pluginfmt import package as packaging
+from studio.pluginfmt import signing
+from studio.pluginfmt.files import PluginFiles, UnsafeInput
+from studio.pluginfmt.readers import read_any, read_folder, read_package
+from studio.pluginfmt.verify import Finding, verify
+from studio.pluginfmt.yamlio import YamlError, load_yaml
+
+OK, FAILED, UNREADABLE = 0, 1, 2
+
+
+class CommandExit(Exception):
+    """Stop the subcommand with an exit status (the message is already printed)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Command(BaseCommand):
+    help = "Verify, package, checksum and sign Dify model plugins."
+    requires_system_checks: list[str] = []
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subs = parser.add_subparsers(dest="subcommand", required=True)
+
+        def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+            p = subs.add_parser(name, help=help_text, description=help_text)
+            p.add_argument("--json", action="store_true", help="print JSON")
+            return p
+
+        p = sub(
+            "verify", "Verify a plugin folder, zip or .difypkg against Dify's rules."
+        )
+        p.add_argument("path")
+        p = sub(
+            "package", "Package a plugin folder into a .difypkg as the daemon expects."
+        )
+        p.add_argument("path")
+        p.add_argument("-o", "--output", required=True)
+        p.add_argument("--force", action="store_true", help="package despite errors")
+        p = sub("checksum", "Print the daemon checksum and unique identifier.")
+        p.add_argument("path")
+        p = sub(
+            "keygen", "Generate an RSA-4096 key pair NAME.private.pem/NAME.public.pem."
+        )
+        p.add_argument("name")
+        p.add_argument("--force", action="store_true", help="overwrite existing keys")
+        p = sub("sign", "Sign a .difypkg with a private key.")
+        p.add_argument("path")
+        p.add_argument("--key", required=True, help="private key (PEM)")
+        p.add_argument(
+            "--category",
+            default="community",
+            choices=signing_categories(),
+            help="authorized category written into the package",
+        )
+        p.add_argument("-o", "--output", help="default: <name>.signed.difypkg")
+        p = sub("verify-signature", "Check a .difypkg's signature against public keys.")
+        p.add_argument("path")
+        p.add_argument(
+            "--key",
+            action="append",
+            default=[],
+            help="public key (PEM); repeat for several; default: Dify's official key",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        handler = HANDLERS[options["subcommand"]]
+        try:
+            status = handler(self, options)
+        except CommandExit as exc:
+            status = exc.status
+        sys.stdout.flush()
+        if status:
+            sys.exit(status)
+
+    # ------------------------------------------------------------ output
+
+    def emit(self, options: dict[str, Any], data: dict[str, Any], text: str) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(text)
+
+    def refuse(self, options: dict[str, Any], path: str, exc: Exception) -> CommandExit:
+        message = str(exc)
+        if options["json"]:
+            self.stdout.write(
+                json.dumps({"ok": False, "path": path, "error": message}, indent=2)
+            )
+        else:
+            self.stderr.write(f"{path}: refused: {message}")
+        return CommandExit(UNREADABLE)
+
+
+def signing_categories() -> list[str]:
+    return list(signing.CATEGORIES)
+
+
+def _read(cmd: Command, options: dict[str, Any], path: str) -> PluginFiles:
+    try:
+        return read_any(path)
+    except (UnsafeInput, OSError, ValueError) as exc:
+        raise cmd.refuse(options, path, exc) from None
+
+
+def plugin_id(files: PluginFiles) -> str:
+    """`author/name:version` from the manifest, as far as it can be read."""
+    try:
+        data = load_yaml(files.get("manifest.yaml", b"")).data
+    except YamlError:
+        data = None
+    if not isinstance(data, dict):
+        return "?/?:?"
+    return (
+        f"{data.get('author', '?')}/{data.get('name', '?')}:{data.get('version', '?')}"
+    )
+
+
+def format_finding(f: Finding) -> str:
+    where = f"{f.file}:{f.line}" if f.line else (f.file or "(plugin)")
+    text = f"{where}: {f.severity} [{f.rule}] ({f.layer}) {f.message}"
+    if f.fix:
+        text += f"\n    fix: {f.fix}"
+    return text
+
+
+def findings_report(files: PluginFiles, findings: list[Finding]) -> str:
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    lines = [format_finding(f) for f in findings]
+    lines.append(
+        f"{plugin_id(files)}: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}, "
+        f"{len(findings) - errors - warnings} info"
+    )
+    return "\n".join(lines)
+
+
+def _write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- subcommands
+
+
+def handle_verify(cmd: Command, options: dict[str, Any]) -> int:
+    files = _read(cmd, options, options["path"])
+    findings = verify(files)
+    ok = not any(f.severity == "error" for f in findings)
+    cmd.emit(
+        options,
+        {
+            "ok": ok,
+            "plugin": plugin_id(files),
+            "findings": [f.as_dict() for f in findings],
+        },
+        findings_report(files, findings),
+    )
+    return OK if ok else FAILED
+
+
+def handle_package(cmd: Command, options: dict[str, Any]) -> int:
+    source = options["path"]
+    try:
+        files = read_folder(source)
+    except (UnsafeInput, OSError, ValueError) as exc:
+        raise cmd.refuse(options, source, exc) from None
+    findings = verify(files)
+    errors = [f for f in findings if f.severity == "error"]
+    output = Path(options["output"])
+    result: dict[str, Any] = {
+        "ok": False,
+        "plugin": plugin_id(files),
+        "output": None,
+        "findings": [f.as_dict() for f in findings],
+    }
+    if errors and not options["force"]:
+        result["error"] = "the verifier reports errors; fix them or use --force"
+        cmd.emit(
+            options,
+            result,
+            findings_report(files, findings)
+            + "\nnot packaged: fix the errors above (or use --force)",
+        )
+        return FAILED
+    try:
+        data = packaging.package(files)
+    except packaging.PackageTooLarge as exc:
+        result["error"] = str(exc)
+        cmd.emit(options, result, f"not packaged: {exc}")
+        return FAILED
+    _write_atomically(output, data)
+    digest = checksums.checksum(data)
+    result |= {
+        "ok": True,
+        "output": str(output),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "checksum": digest,
+        "identifier": _identifier(files, digest),
+    }
+    cmd.emit(
+        options,
+        result,
+        f"wrote {output} ({len(data)} bytes, {len(errors)} errors, "
+        f"{len(findings) - len(errors)} other findings)\n"
+        f"identifier: {result['identifier']}",
+    )
+    return OK
+
+
+def _identifier(files: PluginFiles, digest: str) -> str:
+    author, _, rest = plugin_id(files).partition("/")
+    name, _, version = rest.partition(":")
+    return checksums.unique_identifier(author, name, version, digest)
+
+
+def handle_checksum(cmd: Command, options: dict[str, Any]) -> int:
+    path = options["path"]
+    try:
+        if Path(path).is_dir():
+            files = read_folder(path)
+            data = packaging.package(files)
+        else:
+            data = Path(path).read_bytes()
+            files = read_package(data)
+    except (UnsafeInput, OSError, ValueError) as exc:
+        raise cmd.refuse(options, path, exc) from None
+    digest = checksums.checksum(data)
+    identifier = _identifier(files, digest)
+    valid = checksums.is_valid_identifier(identifier)
+    cmd.emit(
+        options,
+        {"checksum": digest, "identifier": identifier, "identifier_valid": valid},
+        f"{digest}\n{identifier}"
+        + ("" if valid else "\nwarning: the daemon would refuse this identifier"),
+    )
+    return OK
+
+
+def handle_keygen(cmd: Command, options: dict[str, Any]) -> int:
+    name = options["name"]
+    private, public = Path(f"{name}.private.pem"), Path(f"{name}.public.pem")
+    existing = [str(p) for p in (private, public) if p.exists()]
+    if existing and not options["force"]:
+        cmd.emit(
+            options,
+            {"ok": False, "error": f"already exists: {', '.join(existing)}"},
+            f"refusing to overwrite {', '.join(existing)} (use --force)",
+        )
+        return FAILED
+    private_pem, public_pem = signing.generate_keypair()
+    _write_atomically(private, private_pem, mode=0o600)
+    _write_atomically(public, public_pem)
+    cmd.emit(
+        options,
+        {"ok": True, "private_key": str(private), "public_key": str(public)},
+        f"wrote {private} (keep it secret) and {public}",
+    )
+    return OK
+
+
+def handle_sign(cmd: Command, options: dict[str, Any]) -> int:
+    path = Path(options["path"])
+    try:
+        data = path.read_bytes()
+        read_package(data)
+        key = Path(options["key"]).read_bytes()
+        signed = signing.sign(data, key, category=options["category"])
+    except (UnsafeInput, OSError, ValueError) as exc:
+        raise cmd.refuse(options, str(path), exc) from None
+    output = Path(options["output"] or path.with_name(f"{path.stem}.signed.difypkg"))
+    _write_atomically(output, signed)
+    cmd.emit(
+        options,
+        {"ok": True, "output": str(output), "checksum": checksums.checksum(signed)},
+        f"wrote {output}",
+    )
+    return OK
+
+
+def handle_verify_signature(cmd: Command, options: dict[str, Any]) -> int:
+    path = options["path"]
+    try:
+        data = Path(path).read_bytes()
+        keys = [Path(k).read_bytes() for k in options["key"]] or [
+            signing.OFFICIAL_PUBLIC_KEY
+        ]
+    except OSError as exc:
+        raise cmd.refuse(options, path, exc) from None
+    try:
+        result = signing.verify_signature(data, keys)
+    except (UnsafeInput, ValueError) as exc:
+        raise cmd.refuse(options, path, exc) from None
+    valid = result.status == "valid"
+    cmd.emit(
+        options,
+        {
+            "ok": valid,
+            "status": result.status,
+            "reason": result.reason,
+            "category": result.category,
+            "signed_at": result.signed_at,
+        },
+        f"{path}: {result.status}" + (f" ({result.reason})" if result.reason else ""),
+    )
+    return OK if valid else FAILED
+
+
+HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
+    "verify": handle_verify,
+    "package": handle_package,
+    "checksum": handle_checksum,
+    "keygen": handle_keygen,
+    "sign": handle_sign,
+    "verify-signature": handle_verify_signature,
+}
