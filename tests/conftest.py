@@ -15,6 +15,15 @@ CORPUS_PLUGINS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    """Hash test passwords with MD5: the real hasher costs ~1 s per user."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return  # the pure pluginfmt tests may run with -p no:django
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def restored_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding every shared-corpus plugin with its placeholders restored."""

@@ -1,0 +1,131 @@
+"""Server time and query counts of a big provider's pages.
+
+Creates a provider with 250 llm models (through its files, as an import would)
+in a throwaway SQLite database, then prints for each page the median server
+time of N requests made through django.test.Client, and its query count.
+DEBUG is switched off after start-up so templates and cursors run as in
+production. Goal: the models table of 250 models well under a second, and the
+same number of queries as for 10 models.
+Run: .venv/bin/python bench/provider_pages.py [--models 250] [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=250)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-provider-pages-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
+    os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ["STUDIO_VAR_DIR"] = str(work)
+    try:
+        run(args.models, args.runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(model_count: int, runs: int) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    settings.DEBUG = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
+
+    from tests.factories import make_provider, make_team, make_user
+
+    alice = make_user("alice")
+    team = make_team("Acme", owner=alice)
+    started = time.perf_counter()
+    provider = make_provider(team, models=model_count)
+    created = time.perf_counter() - started
+    small = make_provider(team, "small", models=10)
+    print(f"{model_count}-model provider created in {created * 1000:.0f} ms")
+
+    client = Client()
+    client.force_login(alice)
+    hx = {"HTTP_HX_REQUEST": "true"}
+
+    def pages(p) -> dict[str, Callable[[], object]]:
+        model = p.models.get(model="model-005")
+        table = reverse("catalog:provider-models", args=[p.pk])
+        row = reverse("catalog:model-row", args=[p.pk, model.pk])
+        detail = reverse("catalog:provider-detail", args=[p.pk])
+        edit = reverse("catalog:model-edit", args=[p.pk, model.pk])
+        labels = iter(range(10**6))
+
+        def save_row() -> object:
+            lock = p.models.values_list("lock_version", flat=True).get(pk=model.pk)
+            return client.post(
+                row,
+                {
+                    "model_lock": lock,
+                    "label": f"Label {next(labels)}",
+                    "context_size": "8192",
+                    "max_tokens_default": "512",
+                    "max_tokens_max": "2048",
+                    "input_price": "0.5",
+                    "output_price": "1.5",
+                },
+                **hx,
+            )
+
+        return {
+            "provider page": lambda: client.get(detail),
+            "models table": lambda: client.get(table),
+            "models table (htmx)": lambda: client.get(table, **hx),
+            "model form": lambda: client.get(edit),
+            "row save (htmx)": save_row,
+        }
+
+    def measure(fn: Callable[[], object]) -> tuple[float, int, int]:
+        fn()  # warm caches (templates, URL resolver)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            response = fn()
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.status_code  # type: ignore[attr-defined]
+        with CaptureQueriesContext(connection) as ctx:
+            response = fn()
+        size = len(response.content)  # type: ignore[attr-defined]
+        return statistics.median(times), len(ctx.captured_queries), size
+
+    small_queries = {name: measure(fn)[1] for name, fn in pages(small).items()}
+    print(f"median of {runs} requests, DEBUG off, SQLite")
+    print(f"{'page':22} {'median ms':>10} {'queries':>8} {'10 models':>10} {'KiB':>7}")
+    for name, fn in pages(provider).items():
+        median, queries, size = measure(fn)
+        print(
+            f"{name:22} {median * 1000:10.1f} {queries:8d} "
+            f"{small_queries[name]:10d} {size / 1024:7.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Forms of the catalog: they validate and clean, services do the work."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from xml.etree import ElementTree
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from studio.pluginfmt.document import CONFIGURATE_METHODS, MODEL_TYPE_KEYS
+from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE
+
+NAME_RE = re.compile(r"^[a-z0-9_-]{1,128}$")
+AUTHOR_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
+LANGUAGES = (
+    ("en_US", "English"),
+    ("zh_Hans", "简体中文"),
+    ("ja_JP", "日本語"),
+    ("pt_BR", "Português"),
+)
+MAX_ICON_BYTES = 512 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# SVG features that run code or fetch things when Dify shows the icon.
+SVG_FORBIDDEN = re.compile(
+    rb"<\s*(script|foreignObject|iframe|embed|object)\b|\bon[a-z]+\s*=|javascript:",
+    re.IGNORECASE,
+)
+
+MODEL_TYPE_CHOICES = [
+    ("llm", "LLM"),
+    ("text-embedding", "Text embedding"),
+    ("rerank", "Rerank"),
+    ("speech2text", "Speech to text"),
+    ("tts", "Text to speech"),
+    ("moderation", "Moderation"),
+]
+assert {t for t, _ in MODEL_TYPE_CHOICES} == set(MODEL_TYPE_KEYS)
+METHOD_CHOICES = [
+    ("predefined-model", "Predefined models (each model declared)"),
+    ("customizable-model", "Customizable models (the user types a model name)"),
+]
+assert {m for m, _ in METHOD_CHOICES} == set(CONFIGURATE_METHODS)
+RUNTIME_CHOICES = [
+    (OPENAI_COMPATIBLE, "OpenAI-compatible (generated, works against any such API)"),
+    (CUSTOM, "Custom skeleton (generated, you write the calls)"),
+]
+
+
+def validate_plugin_name(value: str) -> None:
+    if not NAME_RE.match(value):
+        raise forms.ValidationError(
+            "Use 1 to 128 lower-case letters, digits, '_' or '-' (the daemon's rule)."
+        )
+
+
+def validate_author(value: str) -> None:
+    if not AUTHOR_RE.match(value):
+        raise forms.ValidationError(
+            "Use 1 to 64 lower-case letters, digits, '_' or '-' (the daemon's rule)."
+        )
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return
+    raise forms.ValidationError("The daemon refuses a UUID as author.")
+
+
+def clean_icon(upload: UploadedFile | None) -> tuple[str, bytes] | None:
+    """An SVG or PNG icon as (file name, bytes), or a ValidationError."""
+    if upload is None:
+        return None
+    if upload.size and upload.size > MAX_ICON_BYTES:
+        raise forms.ValidationError(
+            f"The icon is {upload.size // 1024} KiB; at most "
+            f"{MAX_ICON_BYTES // 1024} KiB is allowed."
+        )
+    data = upload.read(MAX_ICON_BYTES + 1)
+    if len(data) > MAX_ICON_BYTES:
+        raise forms.ValidationError("The icon is too large.")
+    if data.startswith(PNG_MAGIC):
+        return "png", data
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
+        if SVG_FORBIDDEN.search(data):
+            raise forms.ValidationError(
+                "The SVG contains scripts or event handlers; export a plain SVG."
+            )
+        if b"<!doctype" in data.lower() or b"<!entity" in data.lower():
+            raise forms.ValidationError("The SVG may not declare a DTD or entities.")
+        try:
+            ElementTree.fromstring(data)  # noqa: S314 - DTDs refused above
+        except ElementTree.ParseError as exc:
+            raise forms.ValidationError(
+                f"The SVG is not well-formed XML: {exc}"
+            ) from None
+        return "svg", data
+    raise forms.ValidationError("Upload an SVG or PNG image.")
+
+
+def i18n_fields(prefix: str, label: str, *, max_length: int) -> dict:
+    """One text field per Dify language; en_US required."""
+    return {
+        f"{prefix}_{lang}": forms.CharField(
+            label=f"{label} ({name})",
+            max_length=max_length,
+            required=lang == "en_US",
+            strip=True,
+        )
+        for lang, name in LANGUAGES
+    }
+
+
+class NewProviderForm(forms.Form):
+    name = forms.CharField(
+        label="Plugin name",
+        max_length=128,
+        validators=[validate_plugin_name],
+        help_text="Lower-case letters, digits, '_' and '-'; also the provider id.",
+    )
+    author = forms.CharField(
+        label="Author", max_length=64, validators=[validate_author]
+    )
+    icon = forms.FileField(label="Icon (SVG or PNG)", required=False)
+    icon_dark = forms.FileField(label="Dark icon (SVG or PNG)", required=False)
+    model_types = forms.MultipleChoiceField(
+        label="Model types",
+        choices=MODEL_TYPE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["llm"],
+    )
+    configurate_methods = forms.MultipleChoiceField(
+        label="How models are configured",
+        choices=METHOD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["predefined-model"],
+    )
+    runtime = forms.ChoiceField(
+        label="Runtime",
+        choices=RUNTIME_CHOICES,
+        widget=forms.RadioSelect,
+        initial=OPENAI_COMPATIBLE,
+    )
+
+    def clean_icon(self) -> tuple[str, bytes] | None:
+        return clean_icon(self.cleaned_data.get("icon"))
+
+    def clean_icon_dark(self) -> tuple[str, bytes] | None:
+        return clean_icon(self.cleaned_data.get("icon_dark"))
+
+    def i18n(self, prefix: str) -> dict[str, str]:
+        return {
+            lang: self.cleaned_data[f"{prefix}_{lang}"]
+            for lang, _ in LANGUAGES
+            if self.cleaned_data.get(f"{prefix}_{lang}")
+        }
+
+    def language_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (name, self[f"label_{lang}"], self[f"description_{lang}"])
+            for lang, name in LANGUAGES
+        ]
+
+
+NewProviderForm.base_fields.update(i18n_fields("label", "Label", max_length=200))
+NewProviderForm.base_fields.update(
+    i18n_fields("description", "Description", max_length=1000)
+)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Team name", max_length=100)

@@ -1,0 +1,233 @@
+"""Forms of the models table: a row, its duplicate/move/delete buttons, the
+order and the bulk actions; and what the model form's modules share.
+
+They validate and clean into the value types of `services.models`; the
+services apply them to the files. The model form itself is in
+`forms_model_editor` (its fields) and `forms_model_rules` (its formsets).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
+
+from .services.model_files import parse_decimal
+from .services.models import BulkAction, InlineValues
+
+LANGUAGE_NAMES = {
+    "en_US": "English",
+    "zh_Hans": "简体中文",
+    "ja_JP": "日本語",
+    "pt_BR": "Português",
+}
+MAX_TEXT = 1023  # I18nObject values must stay under 1024 characters
+MAX_RULES = 128  # the Go tag's limit
+MAX_VOICES = 200
+# Model ids become request fields and file names: no path separators, no "..".
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*$")
+RULE_NAME_RE = re.compile(r"^[^\s<>\"'`]+$")
+CURRENCIES = ("USD", "CNY", "EUR", "GBP", "JPY", "KRW", "INR", "HKD", "SGD", "CAD")
+UNIT_PRESETS = (
+    ("0.000001", "per 1M tokens"),
+    ("0.001", "per 1K tokens"),
+    ("1", "per token"),
+    ("custom", "custom"),
+)
+PARAMETER_TYPES = ("float", "int", "string", "boolean", "text")
+
+
+def template_summary(name: str) -> str:
+    """`float, default 0.0, 0 to 1, precision 2` for a template."""
+    t = PARAMETER_TEMPLATES[name]
+    parts = [str(t["type"])]
+    if "default" in t:
+        parts.append(f"default {t['default']}")
+    if "min" in t or "max" in t:
+        parts.append(f"{t.get('min', '…')} to {t.get('max', '…')}")
+    if "precision" in t:
+        parts.append(f"precision {t['precision']}")
+    if "options" in t:
+        parts.append("options " + "/".join(t["options"]))
+    return ", ".join(parts)
+
+
+TEMPLATE_CHOICES = [("", "custom rule (no template)")] + [
+    (name, f"{name} — {template_summary(name)}") for name in PARAMETER_TEMPLATES
+]
+
+
+def validate_model_id(value: str) -> None:
+    if not MODEL_ID_RE.match(value) or ".." in value:
+        raise forms.ValidationError(
+            "Use letters, digits and . _ - : @ + (no spaces, no '/', no '..'), "
+            "starting with a letter or digit."
+        )
+
+
+def clean_price(value: str, *, field: str = "price") -> str | None:
+    """A price as the decimal text the author typed, or None when empty."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if parse_decimal(value) is None:
+        raise forms.ValidationError(
+            f"Enter the {field} as a decimal number such as 0.15 (not {value[:20]!r})."
+        )
+    return value
+
+
+def value_text(value: Any) -> str:
+    """A YAML scalar as an input shows it (booleans as true/false)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def en_text(value: Any) -> str:
+    """The en_US text of an I18n mapping, or empty."""
+    if isinstance(value, dict):
+        text = value.get("en_US")
+        return text if isinstance(text, str) else ""
+    return ""
+
+
+# ---------------------------------------------------------------- table row
+
+
+class InlineForm(forms.Form):
+    """One row of the models table."""
+
+    model_lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    label = forms.CharField(max_length=MAX_TEXT, required=False, strip=True)
+    context_size = forms.IntegerField(min_value=1, max_value=10**9, required=False)
+    max_tokens_default = forms.IntegerField(
+        min_value=1, max_value=10**9, required=False
+    )
+    max_tokens_max = forms.IntegerField(min_value=1, max_value=10**9, required=False)
+    input_price = forms.CharField(max_length=32, required=False)
+    output_price = forms.CharField(max_length=32, required=False)
+    deprecated = forms.BooleanField(required=False)
+
+    def clean_input_price(self) -> str | None:
+        return clean_price(
+            self.cleaned_data.get("input_price", ""), field="input price"
+        )
+
+    def clean_output_price(self) -> str | None:
+        return clean_price(
+            self.cleaned_data.get("output_price", ""), field="output price"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        default, high = data.get("max_tokens_default"), data.get("max_tokens_max")
+        if default is not None and high is not None and default > high:
+            self.add_error("max_tokens_default", "The default is above the maximum.")
+        return data
+
+    def values(self) -> InlineValues:
+        d = self.cleaned_data
+        return InlineValues(
+            label=d["label"],
+            context_size=d.get("context_size"),
+            max_tokens_default=d.get("max_tokens_default"),
+            max_tokens_max=d.get("max_tokens_max"),
+            input_price=d.get("input_price"),
+            output_price=d.get("output_price"),
+            deprecated=d.get("deprecated", False),
+        )
+
+
+class DuplicateForm(forms.Form):
+    model_lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    new_id = forms.CharField(
+        label="New model id", max_length=255, validators=[validate_model_id]
+    )
+
+    def __init__(self, *args: Any, taken_ids: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.taken_ids = taken_ids
+
+    def clean_new_id(self) -> str:
+        value = self.cleaned_data["new_id"]
+        if value in self.taken_ids:
+            raise forms.ValidationError(f"The model id {value!r} is already used.")
+        return value
+
+
+class LockForm(forms.Form):
+    """A row action that only needs the row's lock (move, delete)."""
+
+    model_lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class ReorderForm(forms.Form):
+    lock_version = forms.IntegerField(min_value=0)
+    model_type = forms.ChoiceField(choices=[(t, t) for t in MODEL_TYPE_KEYS])
+
+
+# ---------------------------------------------------------------- bulk
+
+
+BULK_ACTIONS = [
+    ("deprecate", "Deprecate"),
+    ("undeprecate", "Undeprecate"),
+    ("pricing", "Set pricing currency / unit"),
+    ("rule-default", "Set a parameter rule's default"),
+]
+
+
+class BulkForm(forms.Form):
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    selected = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    currency = forms.ChoiceField(
+        choices=[("", "(keep)")] + [(c, c) for c in CURRENCIES], required=False
+    )
+    unit = forms.ChoiceField(choices=[("", "(keep)"), *UNIT_PRESETS], required=False)
+    unit_custom = forms.CharField(max_length=32, required=False)
+    rule = forms.CharField(max_length=255, required=False)
+    value = forms.CharField(max_length=MAX_TEXT, required=False)
+
+    def __init__(self, *args: Any, model_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(pk, pk) for pk in model_ids]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("selected") and "selected" not in self.errors:
+            self.add_error("selected", "Select at least one model.")
+        action = data.get("action")
+        if action == "pricing":
+            unit = data.get("unit") or ""
+            if unit == "custom":
+                custom = (data.get("unit_custom") or "").strip()
+                number = parse_decimal(custom)
+                if number is None or number == 0:
+                    self.add_error("unit_custom", "Enter a positive decimal unit.")
+                unit = custom
+            data["unit"] = unit
+            if not data.get("currency") and not unit:
+                self.add_error("currency", "Choose a currency or a unit to set.")
+        if action == "rule-default":
+            if not (data.get("rule") or "").strip():
+                self.add_error("rule", "Name the parameter rule.")
+            if not (data.get("value") or "").strip():
+                self.add_error("value", "Give the new default.")
+        return data
+
+    def action_value(self) -> BulkAction:
+        d = self.cleaned_data
+        return BulkAction(
+            action=d["action"],
+            currency=d.get("currency") or "",
+            unit=d.get("unit") or "",
+            rule=(d.get("rule") or "").strip(),
+            value=(d.get("value") or "").strip(),
+        )

@@ -1,0 +1,343 @@
+"""Reads of a provider's files for the files and findings tabs, and small
+helpers other sections use to show findings next to what they point at.
+
+Lists never load file contents they do not need: the tree reads paths and
+sizes, and only the few files that decide what a build packages
+(`.difyignore`, `.gitignore`, `manifest.yaml`, `pyproject.toml`, `uv.lock`)
+are read in full.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.safestring import SafeString
+
+from studio.catalog.highlight import highlight, language_for
+from studio.catalog.models import Provider, ProviderFile
+from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt.ignore import IGNORE_FILES, select_files
+from studio.pluginfmt.package import (
+    DEFAULT_MAX_SIZE,
+    generated_requirements,
+)
+from studio.pluginfmt.uvlock import UvLockError
+from studio.pluginfmt.verify import RULES, Finding
+from studio.pluginfmt.yamlio import YamlError, load_yaml
+
+# The files whose content decides what `dify plugin package` puts in a build.
+PACKAGING_INPUTS = (*IGNORE_FILES, "manifest.yaml", "pyproject.toml", "uv.lock")
+# Larger text files are not highlighted in the page (download the source).
+MAX_SHOWN_BYTES = 1024 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SEVERITIES = ("error", "warning", "info")
+
+
+# ---------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    """One line of the files tree: a directory or a file."""
+
+    path: str  # a directory's path has no trailing "/"
+    name: str
+    depth: int
+    is_dir: bool
+    size: int  # a directory's size is the total of the files under it
+    excluded: bool  # not packaged (a directory: nothing under it is)
+
+    @property
+    def indent(self) -> int:
+        """The depth the page indents by (deep trees stop indenting)."""
+        return min(self.depth, 12)
+
+
+@dataclass(frozen=True)
+class FileListing:
+    """The provider's files as a tree, and what a build would package."""
+
+    rows: list[TreeRow]
+    file_count: int
+    total_size: int
+    ignore_file: str | None  # the ignore file in force, if any
+    excluded: list[str]  # paths the ignore file leaves out of a build
+    packaged_count: int
+    packaged_size: int
+    max_size: int
+    requirements: str | None  # the requirements.txt a build would generate
+    requirements_error: str  # why generating it fails ("" when it does not)
+
+    @property
+    def too_large(self) -> bool:
+        """Whether the packager would refuse the build for its size."""
+        return self.packaged_size > self.max_size
+
+
+def file_listing(provider: Provider) -> FileListing:
+    """The provider's file tree with sizes and what a build would package."""
+    sizes = dict(provider.files.values_list("path", "size"))
+    inputs = {
+        path: bytes(content)
+        for path, content in provider.files.filter(
+            path__in=PACKAGING_INPUTS
+        ).values_list("path", "content")
+    }
+    # select_files and generated_requirements only read the packaging inputs;
+    # every other file is there for its path.
+    files: PluginFiles = {path: inputs.get(path, b"") for path in sizes}
+    selected = select_files(files)
+    excluded = sorted(set(sizes) - set(selected))
+    ignore_file = next((name for name in IGNORE_FILES if name in sizes), None)
+    requirements: str | None = None
+    requirements_error = ""
+    try:
+        generated = generated_requirements(files)
+    except UvLockError as exc:
+        requirements_error = str(exc)
+    else:
+        if generated is not None:
+            requirements = generated.decode("utf-8", "replace")
+    packaged_size = sum(sizes[p] for p in selected)
+    packaged_count = len(selected)
+    if requirements is not None:
+        packaged_size += len(requirements.encode())
+        packaged_count += 1
+    return FileListing(
+        rows=_tree(sizes, set(excluded)),
+        file_count=len(sizes),
+        total_size=sum(sizes.values()),
+        ignore_file=ignore_file,
+        excluded=excluded,
+        packaged_count=packaged_count,
+        packaged_size=packaged_size,
+        max_size=DEFAULT_MAX_SIZE,
+        requirements=requirements,
+        requirements_error=requirements_error,
+    )
+
+
+@dataclass
+class _Dir:
+    dirs: dict[str, _Dir] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)
+
+
+def _tree(sizes: dict[str, int], excluded: set[str]) -> list[TreeRow]:
+    """Depth-first rows, directories before files, each sorted by name."""
+    root = _Dir()
+    for path, size in sizes.items():
+        node = root
+        *parents, name = path.split("/")
+        for part in parents:
+            node = node.dirs.setdefault(part, _Dir())
+        node.files[name] = size
+    rows: list[TreeRow] = []
+
+    def walk(node: _Dir, prefix: str, depth: int) -> tuple[int, bool]:
+        total, all_excluded = 0, True
+        for name in sorted(node.dirs):
+            path = f"{prefix}{name}"
+            at = len(rows)
+            rows.append(TreeRow(path, name, depth, True, 0, False))
+            size, dir_excluded = walk(node.dirs[name], f"{path}/", depth + 1)
+            rows[at] = TreeRow(path, name, depth, True, size, dir_excluded)
+            total += size
+            all_excluded = all_excluded and dir_excluded
+        for name in sorted(node.files):
+            path = f"{prefix}{name}"
+            is_excluded = path in excluded
+            rows.append(
+                TreeRow(path, name, depth, False, node.files[name], is_excluded)
+            )
+            total += node.files[name]
+            all_excluded = all_excluded and is_excluded
+        return total, all_excluded
+
+    walk(root, "", 0)
+    return rows
+
+
+# ---------------------------------------------------------------- one file
+
+
+def provider_file(provider: Provider, path: str) -> ProviderFile | None:
+    """The provider's own file row at `path` (never anything else), or None."""
+    # NUL is refused by PostgreSQL text: such a path is no file of ours anyway.
+    if not path or len(path) > 1024 or "\x00" in path:
+        return None
+    return provider.files.filter(path=path).first()
+
+
+def media_type_of(path: str, content: bytes) -> str | None:
+    """image/png or image/svg+xml when the file is one (by its bytes), else None."""
+    if content.startswith(PNG_MAGIC):
+        return "image/png"
+    if path.lower().endswith(".svg") and b"<svg" in content[:4096].lower():
+        return "image/svg+xml"
+    return None
+
+
+def text_of(content: bytes) -> str | None:
+    """The file as text when it is UTF-8 without NUL bytes, else None."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text:
+        return None
+    return text.removeprefix("\ufeff")
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """What the file view shows of one file."""
+
+    path: str
+    size: int
+    media_type: str | None  # an image the page previews through the raw URL
+    is_text: bool
+    too_large: bool  # text, but too large to show in the page
+    language: str | None
+    lines: list[SafeString]
+
+
+def file_preview(row: ProviderFile) -> FilePreview:
+    """The file as highlighted lines, an image, or just binary and its size."""
+    content = bytes(row.content)
+    text = text_of(content)
+    too_large = text is not None and len(content) > MAX_SHOWN_BYTES
+    language = language_for(row.path) if text is not None else None
+    lines = highlight(text, language) if text is not None and not too_large else []
+    return FilePreview(
+        path=row.path,
+        size=len(content),
+        media_type=media_type_of(row.path, content),
+        is_text=text is not None,
+        too_large=too_large,
+        language=language,
+        lines=lines,
+    )
+
+
+# ---------------------------------------------------------------- the zip
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def source_zip_name(provider: Provider) -> str:
+    """`<name>-<version>-source.zip`, reduced to characters safe in a file name."""
+    parts = [provider.name, provider.version, "source"]
+    name = "-".join(_UNSAFE_NAME.sub("_", p) for p in parts if p)
+    return f"{name}.zip"
+
+
+def source_zip(provider: Provider) -> bytes:
+    """Every file of the provider, byte for byte, as a zip built in memory."""
+    stamp = provider.updated_at.timetuple()[:6]
+    date_time = stamp if stamp[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        # Paths were validated on write (relative, no ".."); order is stable.
+        rows = provider.files.order_by("path").values_list("path", "content")
+        for path, content in rows.iterator(chunk_size=50):
+            info = zipfile.ZipInfo(path, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
+            archive.writestr(info, bytes(content))
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A finding with what the findings tab shows beside it."""
+
+    finding: Finding
+    summary: str  # the rule's one-line summary
+    value_text: str  # the finding's value as text ("" when it has none)
+    in_files: bool  # the file it points at exists (so it can be linked)
+
+
+def finding_rows(findings: Iterable[Finding], paths: set[str]) -> list[FindingRow]:
+    """Findings ready for display; `paths` are the provider's file paths."""
+    return [
+        FindingRow(
+            finding=f,
+            summary=RULES[f.rule].summary if f.rule in RULES else "",
+            value_text=_value_text(f.value),
+            in_files=f.file in paths,
+        )
+        for f in findings
+    ]
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings of each severity: {"error": n, "warning": n, "info": n}."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts
+
+
+def findings_by_location(
+    findings: Iterable[Finding],
+) -> dict[tuple[str, int | None], list[Finding]]:
+    """Findings grouped by (file, line); line None for file-wide findings.
+
+    `findings_by_location(result.findings)[("models/llm/gpt.yaml", 12)]`
+    lists what the verifier says about line 12 of that file.
+    """
+    grouped: dict[tuple[str, int | None], list[Finding]] = defaultdict(list)
+    for f in findings:
+        grouped[(f.file, f.line)].append(f)
+    return dict(grouped)
+
+
+def findings_for_file(findings: Iterable[Finding], path: str) -> list[Finding]:
+    """The findings that point at the file `path` (any line), in verifier order."""
+    return [f for f in findings if f.file == path]
+
+
+def findings_for_key(
+    findings: Iterable[Finding], path: str, content: bytes, *key: str | int
+) -> list[Finding]:
+    """The findings of YAML file `path` that point into the value of `key`.
+
+    `key` is a path into the document, e.g. ("parameter_rules", 2) or
+    ("provider_credential_schema", "credential_form_schemas", 0, "label").
+    A finding belongs to the key when its line is the key's own line or lies
+    between the first and last line of the key's nested keys and items (the
+    lines the YAML loader records). No key: the findings with no line. A
+    file that cannot be loaded matches by key on nothing (its findings stay
+    available through `findings_for_file`).
+    """
+    in_file = findings_for_file(findings, path)
+    if not key:
+        return [f for f in in_file if f.line is None]
+    try:
+        lines = load_yaml(content).lines
+    except YamlError:
+        return []
+    span = [line for p, line in lines.items() if p[: len(key)] == key]
+    if not span:
+        return []
+    first, last = min(span), max(span)
+    return [f for f in in_file if f.line is not None and first <= f.line <= last]

@@ -1,0 +1,237 @@
+"""Browser imports: an upload imported now, or stored and imported by a worker.
+
+Uploads up to `INLINE_IMPORT_MAX_BYTES` are imported while the user waits;
+larger ones are saved in default storage and imported by a worker
+(`import_job_run`), which deletes the stored upload once the job is done or
+failed. An upload of a plugin the team already has is kept until the user
+chooses a new version or a copy (`import_job_choose`) or cancels.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from studio.catalog.models import ImportJob, Team
+from studio.catalog.services import StaleEdit
+from studio.catalog.services.imports import (
+    ImportConflict,
+    ImportFailed,
+    check_upload,
+    import_plugin,
+    read_upload,
+    upload_suffix,
+)
+from studio.pluginfmt.files import PluginFiles
+
+logger = logging.getLogger(__name__)
+
+# Uploads above this are imported by a worker (Django has them on disk anyway).
+INLINE_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_FOLDER = "imports"
+
+
+def import_upload(*, team: Team, user: User | None, upload: UploadedFile) -> ImportJob:
+    """Import an uploaded plugin: small ones now, large ones by a worker.
+
+    Returns the job: done (with its report), queued, or waiting for a choice
+    because the team already has the plugin. Raises ImportRefused (nothing
+    saved, nothing stored) for input refused before the worker's turn.
+    """
+    name = Path(upload.name or "upload").name
+    size = upload.size or 0
+    check_upload(name, size)
+    if size > INLINE_IMPORT_MAX_BYTES:
+        return _store_and_queue(team=team, user=user, upload=upload, name=name)
+    upload.seek(0)
+    files = read_upload(name, upload)
+    try:
+        report = import_plugin(team=team, user=user, files=files, source=name)
+    except ImportConflict as conflict:
+        return _store_for_choice(
+            team=team, user=user, upload=upload, name=name, conflict=conflict
+        )
+    return ImportJob.objects.get(pk=report.job_id)
+
+
+def _store(upload: UploadedFile, name: str) -> str:
+    upload.seek(0)
+    stored = f"{UPLOAD_FOLDER}/{uuid.uuid4().hex}{upload_suffix(name)}"
+    return default_storage.save(stored, upload)
+
+
+def _store_and_queue(
+    *, team: Team, user: User | None, upload: UploadedFile, name: str
+) -> ImportJob:
+    from studio.catalog.tasks import import_job_run as task
+
+    stored = _store(upload, name)
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                team=team,
+                user=user,
+                source_name=name,
+                source_size=upload.size or 0,
+                source_path=stored,
+            )
+            job.mark_progress(0, "waiting for a worker")
+            job.save(update_fields=["progress", "progress_text"])
+            task.delay_on_commit(job_id=job.pk)
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return job
+
+
+def _store_for_choice(
+    *,
+    team: Team,
+    user: User | None,
+    upload: UploadedFile,
+    name: str,
+    conflict: ImportConflict,
+) -> ImportJob:
+    stored = _store(upload, name)
+    try:
+        job = ImportJob.objects.create(
+            team=team,
+            user=user,
+            status=ImportJob.Status.NEEDS_CHOICE,
+            source_name=name,
+            source_size=upload.size or 0,
+            source_path=stored,
+            plugin_id=conflict.provider.plugin_id,
+            provider=conflict.provider,
+            progress_text="waiting for a choice",
+        )
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Import a stored upload (worker); delete the upload once done or failed."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        # RUNNING too: a worker lost mid-import left nothing behind (atomic).
+        if job is None or not job.is_active:
+            return job
+        job.status = ImportJob.Status.RUNNING
+        job.mark_progress(10, "reading the upload")
+        job.save(update_fields=["status", "progress", "progress_text"])
+    try:
+        files = _read_stored(job)
+        _progress(job, 40, "checking and storing the files")
+        target = job.provider if job.mode == ImportJob.Mode.NEW_VERSION else None
+        import_plugin(
+            team=job.team,
+            user=job.user,
+            files=files,
+            mode=job.mode,
+            target=target,
+            source=job.source_name,
+            job=job,
+        )
+    except ImportConflict as conflict:
+        job.status = ImportJob.Status.NEEDS_CHOICE
+        job.plugin_id = conflict.provider.plugin_id
+        job.provider = conflict.provider
+        job.mark_progress(0, "waiting for a choice")
+        job.save()
+        return job
+    except ImportFailed as exc:
+        job.mark_failed(str(exc))
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        job.mark_failed("the import failed unexpectedly; nothing was saved")
+    _discard_upload(job)
+    job.save()
+    return job
+
+
+def _progress(job: ImportJob, percent: int, text: str) -> None:
+    job.mark_progress(percent, text)
+    ImportJob.objects.filter(pk=job.pk).update(
+        progress=job.progress, progress_text=job.progress_text
+    )
+
+
+def _read_stored(job: ImportJob) -> PluginFiles:
+    if not job.source_path or not default_storage.exists(job.source_path):
+        raise ImportFailed("the uploaded file is gone; upload it again")
+    with default_storage.open(job.source_path, "rb") as fh:
+        return read_upload(job.source_name, fh)
+
+
+def _discard_upload(job: ImportJob) -> None:
+    if job.source_path:
+        default_storage.delete(job.source_path)
+        job.source_path = ""
+
+
+@dataclass(frozen=True)
+class Choice:
+    mode: str
+    lock_version: int | None = None
+
+
+def import_job_choose(*, job: ImportJob, choice: Choice) -> ImportJob:
+    """Go on with an import that met an existing plugin: `new-version` or `copy`.
+
+    Small uploads are imported now; large ones go back to the worker.
+    """
+    if job.status != ImportJob.Status.NEEDS_CHOICE:
+        raise ImportFailed("this import is not waiting for a choice")
+    if choice.mode not in (ImportJob.Mode.NEW_VERSION, ImportJob.Mode.COPY):
+        raise ImportFailed("choose a new version or a separate copy")
+    if choice.mode == ImportJob.Mode.NEW_VERSION:
+        target = job.provider
+        if target is None:
+            raise ImportFailed(
+                f"{job.plugin_id} was deleted meanwhile: cancel and upload again"
+            )
+        target.refresh_from_db(fields=["lock_version"])
+        if choice.lock_version is not None and choice.lock_version != (
+            target.lock_version
+        ):
+            raise StaleEdit(target)
+    from studio.catalog.tasks import import_job_run as task
+
+    with transaction.atomic():
+        job.mode = choice.mode
+        job.status = ImportJob.Status.QUEUED
+        job.mark_progress(0, "waiting for a worker")
+        # Only one of two simultaneous choices goes on (a double copy otherwise).
+        taken = ImportJob.objects.filter(
+            pk=job.pk, status=ImportJob.Status.NEEDS_CHOICE
+        ).update(
+            mode=job.mode,
+            status=job.status,
+            progress=job.progress,
+            progress_text=job.progress_text,
+        )
+        if not taken:
+            raise ImportFailed("this import is not waiting for a choice")
+        if job.source_size > INLINE_IMPORT_MAX_BYTES:
+            task.delay_on_commit(job_id=job.pk)
+            return job
+    return import_job_run(job_id=job.pk) or job
+
+
+def import_job_cancel(*, job: ImportJob) -> ImportJob:
+    """Drop an import waiting for a choice, and its stored upload."""
+    if job.status != ImportJob.Status.NEEDS_CHOICE:
+        raise ImportFailed("only an import waiting for a choice can be cancelled")
+    job.mark_cancelled()
+    _discard_upload(job)
+    job.save()
+    return job

@@ -1,0 +1,1 @@
+"""Views of the catalog, one module per screen."""

@@ -1,0 +1,189 @@
+"""Views of the provider page: the files and findings sections (all reads).
+
+Files are looked up among the provider's own rows by exact path, never on a
+file system. The raw endpoint serves bytes under a Content-Security-Policy
+that runs nothing, so an SVG icon opened directly cannot script the studio.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from studio.lib.http import AuthedHttpRequest
+from studio.pluginfmt.verify import verify
+
+from .. import services
+from ..access import get_provider_for_user
+from ..models import Membership, Provider, ProviderFile
+from ..services import files as file_services
+from .providers import provider_context
+
+# Nothing runs and nothing loads: an SVG may only use its inline styles.
+RAW_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _get_file_for_user(
+    request: AuthedHttpRequest, provider_id: int
+) -> tuple[ProviderFile, Provider, Membership]:
+    provider, membership = get_provider_for_user(request, provider_id)
+    row = file_services.provider_file(provider, request.GET.get("path", ""))
+    if row is None:
+        raise Http404("No such file.")
+    return row, provider, membership
+
+
+def _line_param(request: AuthedHttpRequest) -> int | None:
+    value = request.GET.get("line", "")
+    ok = value.isascii() and value.isdigit() and len(value) < 9
+    return int(value) if ok else None
+
+
+@require_GET
+@login_required
+def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id)
+    context = provider_context(provider, membership, "files") | {
+        "listing": file_services.file_listing(provider),
+        "preview": None,
+    }
+    if request.htmx:
+        return render(request, "catalog/provider_files.html#section", context)
+    return render(request, "catalog/provider_files.html", context)
+
+
+@require_GET
+@login_required
+def provider_file_view(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    row, provider, membership = _get_file_for_user(request, provider_id)
+    context = provider_context(provider, membership, "files") | {
+        "listing": file_services.file_listing(provider),
+        "preview": file_services.file_preview(row),
+        "line": _line_param(request),
+    }
+    if request.htmx:
+        # The whole section, so the tree marks the file now selected.
+        return render(request, "catalog/provider_files.html#section", context)
+    return render(request, "catalog/provider_files.html", context)
+
+
+@require_GET
+@login_required
+def provider_file_raw(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    row, _, _ = _get_file_for_user(request, provider_id)
+    content = bytes(row.content)
+    media_type = file_services.media_type_of(row.path, content)
+    filename = row.path.rsplit("/", 1)[-1]
+    if media_type is not None:
+        disposition = content_disposition_header(False, filename)
+    elif file_services.text_of(content) is not None:
+        media_type = "text/plain; charset=utf-8"
+        disposition = content_disposition_header(False, filename)
+    else:
+        media_type = "application/octet-stream"
+        disposition = content_disposition_header(True, filename)
+    response = HttpResponse(content, content_type=media_type)
+    response["Content-Security-Policy"] = RAW_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+@login_required
+def provider_files_download(
+    request: AuthedHttpRequest, provider_id: int
+) -> HttpResponse:
+    provider, _ = get_provider_for_user(request, provider_id)
+    response = HttpResponse(
+        file_services.source_zip(provider), content_type="application/zip"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, file_services.source_zip_name(provider)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+@login_required
+def provider_findings(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id)
+    files = services.provider_files(provider)
+    findings = verify(files)
+    severity = request.GET.get("severity", "")
+    if severity not in file_services.SEVERITIES:
+        severity = ""
+    rows = file_services.finding_rows(
+        (f for f in findings if not severity or f.severity == severity), set(files)
+    )
+    groups = [
+        (level, [r for r in rows if r.finding.severity == level])
+        for level in file_services.SEVERITIES
+        if not severity or level == severity
+    ]
+    context = provider_context(provider, membership, "findings") | {
+        "severity": severity,
+        "counts": file_services.severity_counts(findings),
+        "total": len(findings),
+        "groups": groups,
+    }
+    if request.htmx:
+        return render(request, "catalog/provider_findings.html#findings", context)
+    return render(request, "catalog/provider_findings.html", context)
+
+
+@require_GET
+@login_required
+def provider_findings_summary(
+    request: AuthedHttpRequest, provider_id: int
+) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id)
+    if not request.htmx:
+        # A badge alone is no page: without htmx, show the findings.
+        return redirect("catalog:provider-findings", provider_id=provider.pk)
+    return render(
+        request,
+        "catalog/files/findings_badge.html",
+        {"provider": provider, "membership": membership},
+    )
+
+
+urlpatterns = [
+    path(
+        "providers/<int:provider_id>/files/",
+        provider_files,
+        name="provider-files",
+    ),
+    path(
+        "providers/<int:provider_id>/files/view",
+        provider_file_view,
+        name="provider-file",
+    ),
+    path(
+        "providers/<int:provider_id>/files/raw",
+        provider_file_raw,
+        name="provider-file-raw",
+    ),
+    path(
+        "providers/<int:provider_id>/files/download",
+        provider_files_download,
+        name="provider-files-download",
+    ),
+    path(
+        "providers/<int:provider_id>/findings/",
+        provider_findings,
+        name="provider-findings",
+    ),
+    path(
+        "providers/<int:provider_id>/findings/summary",
+        provider_findings_summary,
+        name="provider-findings-summary",
+    ),
+]

@@ -1,0 +1,242 @@
+"""Views of the model form: a new model of a type, or one model's edit page.
+
+The form posts to itself for every button: save, preview (an htmx partial
+beside the form) and adding or removing a rule or voice row (a re-render).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from studio.lib.http import AuthedHttpRequest
+from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
+
+from .. import services
+from ..access import get_model_for_user, get_provider_for_user
+from ..forms_model_editor import ModelEditor
+from ..forms_models import TEMPLATE_CHOICES
+from ..models import Membership, Provider, ProviderModel
+from ..services import model_files, model_form
+from .model_rows import TYPE_LABELS
+from .providers import provider_context
+
+
+def _base(provider: Provider) -> str:
+    return reverse("catalog:provider-models", kwargs={"provider_id": provider.pk})
+
+
+def _model_type_param(request: AuthedHttpRequest, provider: Provider) -> str:
+    model_type = request.GET.get("type", "")
+    if model_type not in MODEL_TYPE_KEYS or model_type not in provider.model_types:
+        raise Http404("This provider declares no such model type.")
+    return model_type
+
+
+def _saved_source(provider: Provider, file_path: str) -> bytes | None:
+    row = (
+        provider.files.filter(path=file_path).values_list("content", flat=True).first()
+    )
+    return bytes(row) if row is not None else None
+
+
+def _editor_context(
+    provider: Provider,
+    membership: Membership,
+    editor: ModelEditor,
+    *,
+    model: ProviderModel | None,
+    action_url: str,
+    source: bytes | None,
+    lock_version: int,
+    stale: bool = False,
+) -> dict[str, Any]:
+    yaml_text = ""
+    problems: list[str] = []
+    if editor.form.is_bound:
+        if editor.is_valid():
+            yaml_text = model_form.model_yaml(
+                source=source, model_type=editor.model_type, values=editor.values()
+            )
+        elif editor.show_errors:
+            problems = editor.errors_summary()
+    elif source is not None:
+        yaml_text = source.decode("utf-8", "replace")
+    return provider_context(
+        provider,
+        membership,
+        "models",
+        editor=editor,
+        form=editor.form,
+        rules=editor.rules,
+        voices=editor.voices,
+        model=model,
+        model_type=editor.model_type,
+        type_label=TYPE_LABELS[editor.model_type],
+        action_url=action_url,
+        table_url=_base(provider),
+        lock_version=lock_version,
+        yaml_text=yaml_text,
+        problems=problems,
+        saved_yaml=source.decode("utf-8", "replace") if source is not None else "",
+        stale=stale,
+        show_errors=editor.show_errors,
+        template_choices=TEMPLATE_CHOICES,
+        templates=[
+            {"name": name, **values} for name, values in PARAMETER_TEMPLATES.items()
+        ],
+        can_edit=membership.can_edit,
+    )
+
+
+def _render_editor(
+    request: AuthedHttpRequest, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    name = "catalog/model_form.html"
+    editor: ModelEditor = context["editor"]
+    if request.htmx and editor.action == "preview" and status == 200:
+        name += "#preview"
+    elif request.htmx:
+        name += "#editor"
+    return render(request, name, context, status=status)
+
+
+def _model_form(
+    request: AuthedHttpRequest,
+    provider: Provider,
+    membership: Membership,
+    *,
+    model_type: str,
+    model: ProviderModel | None,
+    action_url: str,
+) -> HttpResponse:
+    taken = set(provider.models.values_list("model", flat=True))
+    saved_id = model.model if model else None
+    if model is not None:
+        taken.discard(model.model)
+    source = _saved_source(provider, model.path) if model else None
+    if request.method != "POST":
+        editor = ModelEditor(
+            model_type=model_type,
+            spec=model.spec if model else None,
+            saved_id=saved_id,
+            taken_ids=taken,
+        )
+        context = _editor_context(
+            provider,
+            membership,
+            editor,
+            model=model,
+            action_url=action_url,
+            source=source,
+            lock_version=provider.lock_version,
+        )
+        return _render_editor(request, context)
+
+    editor = ModelEditor(
+        model_type=model_type,
+        data=request.POST,
+        spec=model.spec if model else None,
+        saved_id=saved_id,
+        taken_ids=taken,
+    )
+    try:
+        lock_version = int(request.POST.get("lock_version", ""))
+    except ValueError:
+        lock_version = -1
+    if editor.action == "save" and editor.is_valid():
+        try:
+            _, saved_path = model_form.model_save(
+                provider=provider,
+                lock_version=lock_version,
+                model_type=model_type,
+                model=model,
+                values=editor.values(),
+            )
+        except services.StaleEdit as exc:
+            current = exc.provider
+            current_model = (
+                current.models.filter(pk=model.pk).first() if model else None
+            )
+            context = _editor_context(
+                provider,
+                membership,
+                editor,
+                model=current_model or model,
+                action_url=action_url,
+                source=_saved_source(current, model.path) if model else None,
+                lock_version=current.lock_version,
+                stale=True,
+            )
+            return _render_editor(request, context, status=409)
+        except model_files.ModelProblem as exc:
+            field_name = exc.field if exc.field in editor.form.fields else None
+            editor.form.add_error(field_name, exc.message)
+        except model_files.StaleModel:
+            messages.error(request, "That model was deleted by someone else.")
+            return _redirect(request, _base(provider))
+        else:
+            verb = "Saved" if model else "Added"
+            messages.success(request, f"{verb} {editor.values().model} ({saved_path}).")
+            saved = provider.models.filter(path=saved_path).first()
+            anchor = f"#m-{saved.pk}" if saved else ""
+            return _redirect(request, _base(provider) + anchor)
+    context = _editor_context(
+        provider,
+        membership,
+        editor,
+        model=model,
+        action_url=action_url,
+        source=source,
+        lock_version=lock_version if lock_version >= 0 else provider.lock_version,
+    )
+    return _render_editor(request, context)
+
+
+def _redirect(request: AuthedHttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def model_new(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id, write=True)
+    model_type = _model_type_param(request, provider)
+    action_url = f"{_base(provider)}new?type={model_type}"
+    return _model_form(
+        request,
+        provider,
+        membership,
+        model_type=model_type,
+        model=None,
+        action_url=action_url,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def model_edit(
+    request: AuthedHttpRequest, provider_id: int, model_id: int
+) -> HttpResponse:
+    model, provider, membership = get_model_for_user(
+        request, provider_id, model_id, write=request.method == "POST"
+    )
+    if model.model_type not in MODEL_TYPE_KEYS:
+        raise Http404("The studio cannot edit this model type.")
+    return _model_form(
+        request,
+        provider,
+        membership,
+        model_type=model.model_type,
+        model=model,
+        action_url=f"{_base(provider)}{model.pk}/edit",
+    )

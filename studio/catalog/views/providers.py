@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from studio.lib.http import AuthedHttpRequest
+from studio.pluginfmt.scaffold import NewPlugin
+
+from .. import services
+from ..access import current_membership, get_provider_for_user
+from ..forms import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
+from ..models import Membership, Provider
+
+
+@require_GET
+@login_required
+def provider_list(request: AuthedHttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    if membership is None:
+        return redirect("catalog:team-new")
+    q = request.GET.get("q", "").strip()[:200]
+    model_type = request.GET.get("type", "")
+    method = request.GET.get("method", "")
+    providers = Provider.objects.filter(team=membership.team).annotate(
+        model_count=Count("models")
+    )
+    if q:
+        providers = providers.filter(
+            Q(name__icontains=q) | Q(label__icontains=q) | Q(author__icontains=q)
+        )
+    if model_type in dict(MODEL_TYPE_CHOICES):
+        providers = providers.filter(kinds__contains=f",{model_type},")
+    if method in dict(METHOD_CHOICES):
+        providers = providers.filter(kinds__contains=f",{method},")
+    context = {
+        "membership": membership,
+        "providers": providers.order_by("author", "name"),
+        "q": q,
+        "type": model_type,
+        "method": method,
+        "type_choices": MODEL_TYPE_CHOICES,
+        "method_choices": METHOD_CHOICES,
+    }
+    if request.htmx:
+        return render(request, "catalog/provider_list.html#results", context)
+    return render(request, "catalog/provider_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def provider_new(request: AuthedHttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    if membership is None:
+        return redirect("catalog:team-new")
+    if not membership.can_edit:
+        return render(request, "catalog/read_only.html", status=403)
+    form = NewProviderForm(request.POST or None, request.FILES or None)
+    # htmx asks for live validation of what was typed so far: errors, no save.
+    validate_only = request.method == "POST" and request.POST.get("_validate") == "1"
+    if request.method == "POST" and not validate_only and form.is_valid():
+        data = form.cleaned_data
+        icon = data.get("icon")
+        icon_dark = data.get("icon_dark")
+        plugin = NewPlugin(
+            author=data["author"],
+            name=data["name"],
+            label=form.i18n("label"),
+            description=form.i18n("description"),
+            model_types=list(data["model_types"]),
+            configurate_methods=list(data["configurate_methods"]),
+            runtime=data["runtime"],
+            icon=(f"icon.{icon[0]}", icon[1]) if icon else None,
+            icon_dark=(f"icon-dark.{icon_dark[0]}", icon_dark[1])
+            if icon_dark
+            else None,
+        )
+        try:
+            provider = services.provider_create(
+                team=membership.team, user=request.user, plugin=plugin
+            )
+        except services.DuplicatePlugin as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"{provider.plugin_id} created.")
+            return redirect("catalog:provider-detail", provider_id=provider.pk)
+    context = {"form": form, "membership": membership}
+    if validate_only:
+        form.is_valid()
+        return render(request, "catalog/provider_new.html#form", context)
+    return render(request, "catalog/provider_new.html", context)
+
+
+PROVIDER_SECTIONS = [
+    ("general", "General", "catalog:provider-detail"),
+    ("credentials", "Credential forms", "catalog:provider-credentials"),
+    ("models", "Models", "catalog:provider-models"),
+    ("files", "Files", "catalog:provider-files"),
+    ("findings", "Findings", "catalog:provider-findings"),
+    ("builds", "Builds", "builds:provider-builds"),
+]
+
+
+def provider_context(
+    provider: Provider, membership: Membership, section: str, **extra: object
+) -> dict[str, object]:
+    """What every provider page needs: the provider, the role, the tabs."""
+    tabs = []
+    for key, label, name in PROVIDER_SECTIONS:
+        try:
+            url = reverse(name, kwargs={"provider_id": provider.pk})
+        except NoReverseMatch:
+            continue  # a section not built yet
+        tabs.append((key, label, url))
+    return {
+        "provider": provider,
+        "membership": membership,
+        "section": section,
+        "provider_tabs": tabs,
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def provider_detail(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id)
+    context = provider_context(provider, membership, "general") | {
+        "manifest": provider.manifest,
+        "declaration": provider.declaration,
+        "model_counts": list(
+            provider.models.values("model_type")
+            .annotate(n=Count("id"))
+            .order_by("model_type")
+        ),
+    }
+    if request.htmx:
+        return render(request, "catalog/provider_detail.html#section", context)
+    return render(request, "catalog/provider_detail.html", context)

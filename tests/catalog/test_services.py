@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from studio.catalog import services
+from studio.catalog.models import ProviderModel
+from studio.pluginfmt.verify import verify
+from tests.factories import make_provider
+
+pytestmark = pytest.mark.django_db
+
+
+class TestProviderCreate:
+    def test_it_generates_a_plugin_the_verifier_finds_no_error_in(self, personas):
+        provider = make_provider(personas.team, model_types=["llm", "text-embedding"])
+        files = services.provider_files(provider)
+        assert "manifest.yaml" in files
+        assert "models/llm/llm.py" in files
+        assert "models/text_embedding/text_embedding.py" in files
+        errors = [f for f in verify(files) if f.severity == "error"]
+        assert errors == []
+        assert provider.error_count == 0
+        assert (
+            provider.kinds == ",llm,text-embedding,predefined-model,customizable-model,"
+        )
+
+    def test_it_refuses_a_second_plugin_with_the_same_id(self, personas):
+        make_provider(personas.team)
+        with pytest.raises(services.DuplicatePlugin):
+            make_provider(personas.team)
+
+
+class TestProviderEdit:
+    def test_an_edit_rewrites_only_the_file_it_changes(self, personas):
+        provider = make_provider(personas.team, models=3)
+        before = services.provider_files(provider)
+
+        def deprecate(doc):
+            doc.models[1].spec.deprecated = True
+
+        result = services.provider_edit(
+            provider=provider, lock_version=provider.lock_version, change=deprecate
+        )
+        after = services.provider_files(provider)
+        assert result.changed_paths == ["models/llm/model-001.yaml"]
+        assert {p for p in after if after[p] != before[p]} == {
+            "models/llm/model-001.yaml"
+        }
+        assert ProviderModel.objects.get(model="model-001").deprecated is True
+
+    def test_a_stale_lock_version_is_refused_and_nothing_changes(self, personas):
+        provider = make_provider(personas.team, models=1)
+        stale = provider.lock_version
+        services.provider_edit(
+            provider=provider, lock_version=stale, change=lambda doc: None
+        )
+        provider.refresh_from_db()
+        before = services.provider_files(provider)
+        with pytest.raises(services.StaleEdit):
+            services.provider_edit(
+                provider=provider,
+                lock_version=stale - 1,
+                change=lambda doc: setattr(doc.models[0].spec, "deprecated", True),
+            )
+        assert services.provider_files(provider) == before
+
+    def test_models_are_indexed_in_position_order(self, personas):
+        provider = make_provider(personas.team, models=5)
+        positions = list(provider.models.values_list("model", "position"))
+        assert positions == [(f"model-{i:03d}", i) for i in range(5)]
