@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "studio.core",
+    "studio.catalog",
+    "studio.builds",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.catalog.context_processors.teams",
             ],
         },
     },
@@ -134,7 +137,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     # A file, not memory, so a real worker process in the tests sees the rows.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-studio.sqlite3")}
+    # One file per test process, so parallel runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / f"test-studio-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -206,6 +212,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any task may run: with acks_late an unacknowledged task is
     # handed to another worker only after this.
     "visibility_timeout": 2 * 60 * 60,
+    # A dead broker must fail a publish fast, not hang the request.
+    "socket_connect_timeout": env_int("BROKER_CONNECT_TIMEOUT", 2),
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -236,3 +244,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# ---- builds (studio.builds) --------------------------------------------------
+# Dev artifacts kept per provider (older ones are deleted; releases never are).
+BUILD_DEV_ARTIFACTS_KEEP = env_int("BUILD_DEV_ARTIFACTS_KEEP", 10)
+# A running build whose heartbeat is older than this lost its worker.
+BUILD_STALE_SECONDS = env_int("BUILD_STALE_SECONDS", 60)
+# Runs of one build, the first included, before a lost worker fails it.
+BUILD_MAX_ATTEMPTS = env_int("BUILD_MAX_ATTEMPTS", 2)
+# The smoke step: a function (package, *, runtime, should_stop) -> SmokeOutcome.
+BUILD_SMOKE_RUNNER = env_str(
+    "BUILD_SMOKE_RUNNER", "studio.builds.services.pipeline.smoke_artifact"
+)
+BUILD_SMOKE_TIMEOUT = env_int("BUILD_SMOKE_TIMEOUT", 120)
+BUILD_SMOKE_MEMORY_MB = env_int("BUILD_SMOKE_MEMORY_MB", 1024)
+# Cached Python 3.12 virtualenvs with the plugin SDK, keyed by requirements.
+SMOKE_VENV_DIR = env_path("SMOKE_VENV_DIR", VAR_DIR / "cache" / "sdk-venvs")
+# Fernet key(s), comma-separated, encrypting team signing keys at rest (the first
+# encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
+SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")
+# ---- end of builds ------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from studio.core import views as core_views
 
@@ -12,5 +12,7 @@ urlpatterns = [
     path("worker-checks/", core_views.worker_check_create, name="worker-check-create"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("studio.catalog.urls")),
+    path("", include("studio.builds.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,9 @@ The generated code follows the runtime gotchas of the format (§5): model
 classes at `models/<type>/<type>.py` (three module levels), a provider module
 defining exactly one `ModelProvider` subclass (the SDK base is imported as a
 module, not by name), `_assets/` with the icons, `main.py` as the CLI writes it.
+OpenAI-compatible model classes supply what the SDK's `OAICompat*` bases read
+from credentials but a predefined model declares in its YAML (`mode`, tool
+calling), and count tokens even when tiktoken cannot download its vocabulary.
 """
 
 from __future__ import annotations
@@ -334,31 +337,56 @@ class {cls}(sdk_provider.ModelProvider):
     def validate_provider_credentials(self, credentials: dict) -> None:
         # AUTHOR: check the credentials against your service here and raise
         # CredentialsValidateFailedError with a readable message when they fail.
-        if not credentials and self.get_provider_schema().provider_credential_schema:
-            raise CredentialsValidateFailedError("Credentials are required.")
+        schema = self.get_provider_schema().provider_credential_schema
+        for field in schema.credential_form_schemas if schema else []:
+            if field.required and not credentials.get(field.variable):
+                message = f"{{field.label.en_us}} is required."
+                raise CredentialsValidateFailedError(message)
 """
 
 
-_OAI_LLM = '''\
+# Without the GPT-2 vocabulary (downloaded by tiktoken on first use) a Dify with
+# no internet access, or the studio's smoke test, would fail every token count.
+_GPT2_FALLBACK = """\
+    _gpt2_available = True
+
+    def _get_num_tokens_by_gpt2(self, text: str) -> int:
+        # The SDK's GPT-2 tokenizer downloads its vocabulary on first use; when
+        # that fails (no internet access), count about four characters a token.
+        if type(self)._gpt2_available:
+            try:
+                return super()._get_num_tokens_by_gpt2(text)
+            except Exception:
+                type(self)._gpt2_available = False
+        return (len(text) + 3) // 4
+"""
+
+_OAI_LLM = (
+    '''\
 from collections.abc import Generator
 
 from dify_plugin import OAICompatLargeLanguageModel
-from dify_plugin.entities.model import ModelPropertyKey
+from dify_plugin.entities.model import ModelFeature, ModelPropertyKey
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
 from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool
 
+TOOL_FEATURES = {{ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL}}
+
 
 class {cls}(OAICompatLargeLanguageModel):
-    """An OpenAI-compatible chat model; predefined models take their mode here."""
+    """An OpenAI-compatible chat model, predefined (YAML) or customizable (form)."""
 
-    def _with_mode(self, model: str, credentials: dict) -> dict:
-        if credentials.get("mode"):
+    def _with_schema(self, model: str, credentials: dict) -> dict:
+        # The SDK's OpenAI-compatible code reads `mode` and `function_calling_type`
+        # from the credentials; a predefined model declares them in its YAML.
+        schema = next((m for m in self.predefined_models() if m.model == model), None)
+        if schema is None:
             return credentials
-        schema = self.get_model_schema(model, credentials)
-        mode = "chat"
-        if schema and schema.model_properties.get(ModelPropertyKey.MODE):
-            mode = str(schema.model_properties[ModelPropertyKey.MODE])
-        return {{**credentials, "mode": mode}}
+        mode = schema.model_properties.get(ModelPropertyKey.MODE) or "chat"
+        defaults = {{"mode": str(getattr(mode, "value", mode))}}
+        if TOOL_FEATURES & set(schema.features or []):
+            defaults["function_calling_type"] = "tool_call"
+        return {{**defaults, **credentials}}
 
     def _invoke(
         self,
@@ -373,7 +401,7 @@ class {cls}(OAICompatLargeLanguageModel):
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         return super()._invoke(
             model,
-            self._with_mode(model, credentials),
+            self._with_schema(model, credentials),
             prompt_messages,
             model_parameters,
             tools,
@@ -382,8 +410,85 @@ class {cls}(OAICompatLargeLanguageModel):
             user,
         )
 
+    def get_num_tokens(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        tools: list[PromptMessageTool] | None = None,
+    ) -> int:
+        return super().get_num_tokens(
+            model, self._with_schema(model, credentials), prompt_messages, tools
+        )
+
     def validate_credentials(self, model: str, credentials: dict) -> None:
-        super().validate_credentials(model, self._with_mode(model, credentials))
+        super().validate_credentials(model, self._with_schema(model, credentials))
+
+'''
+    + _GPT2_FALLBACK
+)
+
+_OAI_EMBEDDING = (
+    '''\
+from dify_plugin import OAICompatEmbeddingModel
+
+
+class {cls}(OAICompatEmbeddingModel):
+    """An OpenAI-compatible text-embedding model (the SDK does the work)."""
+
+'''
+    + _GPT2_FALLBACK
+)
+
+_OAI_SPEECH2TEXT = '''\
+from dify_plugin import OAICompatSpeech2TextModel
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import (
+    AIModelEntity,
+    FetchFrom,
+    ModelPropertyKey,
+    ModelType,
+)
+
+
+class {cls}(OAICompatSpeech2TextModel):
+    """An OpenAI-compatible speech2text model (the SDK does the work)."""
+
+    def get_customizable_model_schema(
+        self, model: str, credentials: dict
+    ) -> AIModelEntity:
+        # The SDK's base has none, and a customizable model needs a schema.
+        return AIModelEntity(
+            model=model,
+            label=I18nObject(en_US=model),
+            model_type=ModelType.SPEECH2TEXT,
+            fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
+            model_properties={{
+                ModelPropertyKey.FILE_UPLOAD_LIMIT: 25,
+                ModelPropertyKey.SUPPORTED_FILE_EXTENSIONS: (
+                    "mp3,mp4,mpeg,mpga,m4a,wav,webm"
+                ),
+            }},
+        )
+'''
+
+_OAI_RERANK = '''\
+from dify_plugin import OAICompatRerankModel
+from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey
+
+
+class {cls}(OAICompatRerankModel):
+    """An OpenAI-compatible (Jina/Cohere-style) rerank model."""
+
+    def get_customizable_model_schema(
+        self, model: str, credentials: dict
+    ) -> AIModelEntity:
+        # The SDK's base ignores the credentials; keep the form's context size.
+        schema = super().get_customizable_model_schema(model, credentials)
+        if credentials.get("context_size"):
+            size = int(credentials["context_size"])
+            schema.model_properties[ModelPropertyKey.CONTEXT_SIZE] = size
+        return schema
 '''
 
 _OAI_OTHER = '''\
@@ -396,7 +501,7 @@ class {cls}({base}):
 
 _CUSTOM = '''\
 from dify_plugin import {base}
-from dify_plugin.errors.model import (
+{schema_imports}from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
     InvokeAuthorizationError,
     InvokeBadRequestError,
@@ -410,7 +515,7 @@ from dify_plugin.errors.model import (
 class {cls}({base}):
     """AUTHOR: implement the calls to your service in this class."""
 
-{methods}
+{methods}{schema}
     def validate_credentials(self, model: str, credentials: dict) -> None:
         # AUTHOR: make a cheap call with the credentials; raise on failure.
         if not isinstance(credentials, dict):
@@ -471,17 +576,82 @@ _CUSTOM_METHODS = {
 }
 
 
+_CUSTOM_SCHEMA_IMPORTS = """\
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import (
+    AIModelEntity,
+    FetchFrom,
+    ModelPropertyKey,
+    ModelType,
+)
+"""
+
+_CUSTOM_SCHEMA = """
+    def get_customizable_model_schema(
+        self, model: str, credentials: dict
+    ) -> AIModelEntity:
+        # A model the user adds by name has no YAML: Dify lists and invokes it
+        # with this schema. AUTHOR: derive its properties from the credentials.
+        return AIModelEntity(
+            model=model,
+            label=I18nObject(en_US=model),
+            model_type=ModelType.{enum},
+            fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
+            model_properties={properties},
+        )
+"""
+
+# What a customizable model of each type needs to be usable in Dify.
+_CUSTOM_SCHEMA_PROPERTIES = {
+    "llm": '{ModelPropertyKey.MODE: "chat", ModelPropertyKey.CONTEXT_SIZE: 4096}',
+    "text-embedding": (
+        "{ModelPropertyKey.CONTEXT_SIZE: 512, ModelPropertyKey.MAX_CHUNKS: 1}"
+    ),
+    "rerank": "{}",
+    "speech2text": (
+        "{ModelPropertyKey.FILE_UPLOAD_LIMIT: 25,"
+        ' ModelPropertyKey.SUPPORTED_FILE_EXTENSIONS: "mp3,wav"}'
+    ),
+    "tts": """{
+                ModelPropertyKey.DEFAULT_VOICE: "default",
+                ModelPropertyKey.VOICES: [
+                    {"mode": "default", "name": "Default", "language": ["en-US"]}
+                ],
+                ModelPropertyKey.WORD_LIMIT: 3500,
+                ModelPropertyKey.AUDIO_TYPE: "mp3",
+            }""",
+    "moderation": "{}",
+}
+
+
 def model_source(plugin: NewPlugin, model_type: str) -> str:
     """The generated model class of one type."""
     cls = f"{camel(plugin.name)}{SDK_BASES[model_type]}"
     if plugin.runtime == OPENAI_COMPATIBLE and model_type in OAI_BASES:
         if model_type == "llm":
             return _OAI_LLM.format(cls=cls)
+        if model_type == "text-embedding":
+            return _OAI_EMBEDDING.format(cls=cls)
+        if model_type == "speech2text":
+            return _OAI_SPEECH2TEXT.format(cls=cls)
+        if model_type == "rerank":
+            return _OAI_RERANK.format(cls=cls)
         return _OAI_OTHER.format(
             base=OAI_BASES[model_type][1], cls=cls, model_type=model_type
         )
+    customizable = "customizable-model" in plugin.configurate_methods
+    schema = ""
+    if customizable:
+        schema = _CUSTOM_SCHEMA.format(
+            enum=model_type.replace("-", "_").upper(),
+            properties=_CUSTOM_SCHEMA_PROPERTIES[model_type],
+        )
     return _CUSTOM.format(
-        base=SDK_BASES[model_type], cls=cls, methods=_CUSTOM_METHODS[model_type]
+        base=SDK_BASES[model_type],
+        cls=cls,
+        methods=_CUSTOM_METHODS[model_type],
+        schema=schema,
+        schema_imports=_CUSTOM_SCHEMA_IMPORTS if customizable else "",
     )
 
 

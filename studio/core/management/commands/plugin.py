@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from studio.catalog.services import imports
 from studio.pluginfmt import checksum as checksums
 from studio.pluginfmt import package as packaging
 from studio.pluginfmt import signing
@@ -88,6 +89,34 @@ class Command(BaseCommand):
             action="append",
             default=[],
             help="public key (PEM); repeat for several; default: Dify's official key",
+        )
+
+        p = sub(
+            "import",
+            "Import a plugin folder, zip or .difypkg into a team as a provider.",
+        )
+        p.add_argument("path")
+        p.add_argument("--team", help="team slug (needed when there are several)")
+        p.add_argument(
+            "--mode",
+            choices=["new", "new-version", "copy"],
+            default="new",
+            help="when the team has this author/name: replace its files as a new "
+            "version, or import a renamed copy (default: refuse)",
+        )
+        p = sub("export", "Write a provider's files to a folder, exactly as stored.")
+        p.add_argument("provider", help="the provider's id or author/name")
+        p.add_argument("-o", "--output", required=True, help="folder to create")
+        p.add_argument("--team", help="team slug (when author/name is ambiguous)")
+        p.add_argument(
+            "--force", action="store_true", help="replace a folder that is not empty"
+        )
+        p = sub("smoke", "Start a .difypkg (or folder) and check that it answers.")
+        p.add_argument("path")
+        from studio.builds.cli import add_build_arguments
+
+        add_build_arguments(
+            sub("build", "Queue a build of a provider like the Build button.")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -343,6 +372,100 @@ def handle_verify_signature(cmd: Command, options: dict[str, Any]) -> int:
     return OK if valid else FAILED
 
 
+def handle_import(cmd: Command, options: dict[str, Any]) -> int:
+    source = options["path"]
+    try:
+        report = imports.import_path(
+            path=source, team_slug=options["team"], mode=options["mode"]
+        )
+    except imports.ImportRefused as exc:
+        data = {"ok": False, "path": source, **exc.as_dict()}
+        _fail(cmd, options, data, f"{source}: refused: {exc}")
+        return UNREADABLE
+    except imports.ImportFailed as exc:
+        data = {"ok": False, "path": source, "error": exc.message}
+        _fail(cmd, options, data, f"{source}: not imported: {exc.message}")
+        return FAILED
+    cmd.emit(options, {"ok": True, **report.as_dict()}, import_summary(report))
+    return OK
+
+
+def _fail(
+    cmd: Command, options: dict[str, Any], data: dict[str, Any], text: str
+) -> None:
+    if options["json"]:
+        cmd.emit(options, data, text)
+    else:
+        cmd.stderr.write(text)
+
+
+def import_summary(report: Any) -> str:
+    per_type = ", ".join(f"{t} {n}" for t, n in report.models.items()) or "none"
+    lines = [
+        f"imported {report.plugin_id} {report.version} as provider "
+        f"{report.provider_id} ({report.mode})",
+        f"models: {report.model_count} ({per_type})",
+        f"files: {len(report.files)} ({report.total_bytes} bytes)",
+        f"verifier: {report.errors} errors, {report.warnings} warnings",
+    ]
+    lines += [
+        f"  {f['severity']} [{f['rule']}] {f['file']}"
+        + (f":{f['line']}" if f.get("line") else "")
+        + f" {f['message']}"
+        for f in report.findings
+        if f["severity"] in ("error", "warning")
+    ]
+    lines += [f"ignored: {item.path}: {item.reason}" for item in report.ignored]
+    lines += report.notes
+    return "\n".join(lines)
+
+
+def handle_export(cmd: Command, options: dict[str, Any]) -> int:
+    try:
+        provider = imports.provider_lookup(
+            ref=options["provider"], team_slug=options["team"]
+        )
+        result = imports.provider_export(
+            provider=provider, dest=options["output"], overwrite=options["force"]
+        )
+    except imports.ExportFailed as exc:
+        _fail(cmd, options, {"ok": False, "error": str(exc)}, f"not exported: {exc}")
+        return FAILED
+    cmd.emit(
+        options,
+        result.as_dict(),
+        f"wrote {result.files} files ({result.total_bytes} bytes) of "
+        f"{provider.plugin_id} to {result.path}",
+    )
+    return OK
+
+
+def handle_smoke(cmd: Command, options: dict[str, Any]) -> int:
+    from django.conf import settings
+
+    from studio.builds.smoke import SmokeInputError, smoke_test
+
+    path = options["path"]
+    default_cache = Path(settings.BASE_DIR) / "var" / "cache" / "sdk-venvs"
+    cache_dir = Path(getattr(settings, "SMOKE_VENV_DIR", default_cache))
+    try:
+        if Path(path).is_dir():
+            data = packaging.package(read_folder(path))
+        else:
+            data = Path(path).read_bytes()
+        report = smoke_test(data, cache_dir=cache_dir)
+    except (SmokeInputError, UnsafeInput, packaging.PackageTooLarge, OSError) as exc:
+        raise cmd.refuse(options, path, exc) from None
+    cmd.emit(options, {"path": path, **report.as_dict()}, report.as_text())
+    return OK if report.ok else FAILED
+
+
+def handle_build(cmd: Command, options: dict[str, Any]) -> int:
+    from studio.builds.cli import run_build
+
+    return run_build(cmd, options)
+
+
 HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "verify": handle_verify,
     "package": handle_package,
@@ -350,4 +473,8 @@ HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "keygen": handle_keygen,
     "sign": handle_sign,
     "verify-signature": handle_verify_signature,
+    "import": handle_import,
+    "export": handle_export,
+    "build": handle_build,
+    "smoke": handle_smoke,
 }

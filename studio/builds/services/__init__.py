@@ -1,0 +1,52 @@
+"""Workflows of builds: start, cancel, retry, run, reap, prune; signing keys."""
+
+from __future__ import annotations
+
+from .builds import (
+    BuildInProgress,
+    NotCancellable,
+    NotRetryable,
+    QueueUnavailable,
+    WaitTimedOut,
+    build_cancel,
+    build_lost,
+    build_retry,
+    build_start,
+    build_wait,
+    builds_prune,
+    builds_reap_stale,
+    publish,
+    snapshot,
+)
+from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
+from .signing_keys import (
+    daemon_settings,
+    signing_key_deactivate,
+    signing_key_generate,
+    signing_key_upload,
+)
+
+__all__ = [
+    "SIGNING_CATEGORY",
+    "BuildInProgress",
+    "NotCancellable",
+    "NotRetryable",
+    "QueueUnavailable",
+    "SmokeOutcome",
+    "WaitTimedOut",
+    "build_cancel",
+    "build_lost",
+    "build_retry",
+    "build_run",
+    "build_start",
+    "build_wait",
+    "builds_prune",
+    "builds_reap_stale",
+    "daemon_settings",
+    "publish",
+    "signing_key_deactivate",
+    "signing_key_generate",
+    "signing_key_upload",
+    "smoke_artifact",
+    "snapshot",
+]

@@ -1,0 +1,69 @@
+"""Background work of builds: the build task, and the reaper a worker runs.
+
+A worker that starts reaps at once (builds its previous incarnation left
+running are failed or re-queued), then every half BUILD_STALE_SECONDS in a
+thread of its main process, so a build whose worker died is handled within
+about 1.5 times BUILD_STALE_SECONDS as long as any worker is up; pages and the
+command line reap lazily too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from celery import Task, shared_task
+from celery.signals import worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="studio.builds.tasks.build_run")
+def build_run(self: Task, *, build_id: int, attempt: int = 1) -> None:
+    """Run one attempt of a queued build (queue `builds`)."""
+    worker = self.request.hostname or socket.gethostname()
+    services.build_run(
+        build_id=build_id, attempt=attempt, worker=worker, pid=os.getpid()
+    )
+
+
+_stop_reaping = threading.Event()
+
+
+def reap_once(dead_worker: str | None = None) -> None:
+    close_old_connections()
+    try:
+        reaped = services.builds_reap_stale(dead_worker=dead_worker)
+    except Exception:  # the database may be briefly away; try again next round
+        log.exception("reaping stale builds failed")
+    else:
+        for build in reaped:
+            log.warning("build %s: worker lost; now %s", build.pk, build.status)
+    finally:
+        connection.close()
+
+
+def _reap_forever() -> None:
+    interval = max(1.0, settings.BUILD_STALE_SECONDS / 2)
+    while not _stop_reaping.wait(interval):
+        reap_once()
+
+
+@worker_ready.connect
+def _reap_on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    hostname = getattr(sender, "hostname", None)
+    reap_once(dead_worker=hostname)
+    _stop_reaping.clear()
+    threading.Thread(target=_reap_forever, name="build-reaper", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _stop_reaper(**kwargs: Any) -> None:
+    _stop_reaping.set()
