@@ -72,7 +72,7 @@ def _rows(provider: Provider, schema: str) -> list[FieldRow]:
                 default=svc.text(f.get("default")),
                 show_on=svc.show_on_pairs(f.get("show_on")),
                 options=len(options) if isinstance(options, list) else 0,
-                kept=[k for k in f if k not in svc.MANAGED_KEYS],
+                kept=sorted(k for k in f if k not in svc.MANAGED_KEYS),
                 first=i == 0,
                 last=i == len(fields) - 1,
             )
@@ -306,7 +306,7 @@ def _field_form(
         form_lock=form_lock,
         conflict=conflict,
         list_url=_list_url(provider, schema),
-        kept=[k for k in fields[index] if k not in svc.MANAGED_KEYS]
+        kept=sorted(k for k in fields[index] if k not in svc.MANAGED_KEYS)
         if index is not None
         else [],
     )
