@@ -428,6 +428,24 @@ class FieldEditor:
         assert self._values is not None, "call is_valid() first"
         return self._values
 
+    def variable_errors(self) -> list[str]:
+        """The errors of the variable alone, for the live check while typing:
+        its format, and a duplicate once the conditions as typed are valid."""
+        self.form.is_valid()
+        errors = [str(e) for e in self.form.errors.get("variable", [])]
+        if errors or not self.conditions.is_valid():
+            return errors
+        pairs = [
+            (c.variable, c.value)
+            for form in self.conditions.forms
+            if (c := form.condition()) is not None
+        ]
+        variable = self.form.cleaned_data["variable"]
+        other = duplicate_of(self.fields, variable, pairs, skip=self.index)
+        if other is not None:
+            errors.append(duplicate_message(variable, other))
+        return errors
+
 
 def duplicate_message(variable: str, other: int) -> str:
     return (

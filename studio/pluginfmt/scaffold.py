@@ -189,6 +189,20 @@ def openai_compatible_model_fields(model_types: list[str]) -> list[dict[str, obj
                 show_on=llm_only,
                 options=[("chat", "Chat"), ("completion", "Completion")],
             ),
+            # The SDK's OAICompat model reads it to declare and send tool calls.
+            _field(
+                "function_calling_type",
+                "Function calling",
+                "select",
+                required=False,
+                default="tool_call",
+                show_on=llm_only,
+                options=[
+                    ("no_call", "Not supported"),
+                    ("function_call", "Function call"),
+                    ("tool_call", "Tool call"),
+                ],
+            ),
             _field(
                 "context_size",
                 "Model context size",

@@ -126,6 +126,19 @@ MODEL_FORM = [
         ],
         "show_on": LLM,
     },
+    {
+        "variable": "function_calling_type",
+        "label": {"en_US": "Function calling"},
+        "type": "select",
+        "required": False,
+        "default": "tool_call",
+        "options": [
+            {"value": "no_call", "label": {"en_US": "Not supported"}},
+            {"value": "function_call", "label": {"en_US": "Function call"}},
+            {"value": "tool_call", "label": {"en_US": "Tool call"}},
+        ],
+        "show_on": LLM,
+    },
     _text("context_size", "Model context size", default="4096", show_on=LLM),
     _text("max_tokens_to_sample", "Upper bound", default="4096", show_on=LLM),
     _text("context_size", "Model context size", default="512", show_on=EMBEDDING),
@@ -429,7 +442,7 @@ class TestFieldAdd:
         html = response.content.decode()
         assert response.status_code == 200
         assert 'id="variable-errors"' in html
-        assert "Field 5 already uses the variable &#x27;context_size&#x27;" in html
+        assert "Field 6 already uses the variable &#x27;context_size&#x27;" in html
         assert services.provider_files(provider) == before
 
     def test_a_duplicate_variable_without_show_on_is_refused(self, alice, provider):
@@ -1174,6 +1187,7 @@ class TestPreview:
             "endpoint_url",
             "endpoint_model_name",
             "mode",
+            "function_calling_type",
             "context_size",
             "max_tokens_to_sample",
         ]

@@ -12,8 +12,15 @@ from studio.builds.mock_upstream import MockUpstream
 from studio.pluginfmt import driver
 from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.render import render_tree
-from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE, NewPlugin, scaffold
+from studio.pluginfmt.scaffold import (
+    CUSTOM,
+    OPENAI_COMPATIBLE,
+    NewPlugin,
+    openai_compatible_model_fields,
+    scaffold,
+)
 from studio.pluginfmt.verify import verify
+from studio.pluginfmt.yamlio import load_yaml
 
 ALL_TYPES = ["llm", "text-embedding", "rerank", "speech2text", "tts", "moderation"]
 
@@ -96,6 +103,24 @@ class TestScaffold:
             kinds = [type(node).__name__ for node in tree.body]
             # The SDK registers the last model class in the module: ours.
             assert kinds[-1] == "ClassDef", model_type
+
+    def test_a_customizable_llm_picks_its_function_calling_type(self):
+        files = scaffold(
+            new_plugin(OPENAI_COMPATIBLE, ALL_TYPES, ["customizable-model"])
+        )
+        data = load_yaml(files["provider/gateway.yaml"]).data
+        fields = data["model_credential_schema"]["credential_form_schemas"]
+        (field,) = [f for f in fields if f["variable"] == "function_calling_type"]
+        assert field["type"] == "select"
+        assert field["default"] == "tool_call"
+        assert [o["value"] for o in field["options"]] == [
+            "no_call",
+            "function_call",
+            "tool_call",
+        ]
+        assert field["show_on"] == [{"variable": "__model_type", "value": "llm"}]
+        embedding_only = openai_compatible_model_fields(["text-embedding"])
+        assert "function_calling_type" not in {f["variable"] for f in embedding_only}
 
     def test_labels_keep_only_the_four_dify_languages(self):
         plugin = new_plugin(OPENAI_COMPATIBLE, ["llm"], ["predefined-model"])
@@ -242,6 +267,38 @@ class TestOpenAICompatibleCodeAgainstTheMock:
         )
         assert result.error is None, result.error
         assert result.chunks[0]["num_tokens"] > 0
+
+    def test_a_customizable_llm_with_the_forms_defaults_calls_tools(self, oai_plugin):
+        plugin, upstream = oai_plugin
+        # What Dify sends for an llm added with the generated form, defaults kept.
+        defaults = {
+            str(f["variable"]): str(f["default"])
+            for f in openai_compatible_model_fields(["llm"])
+            if "default" in f
+            and f.get("show_on") == [{"variable": "__model_type", "value": "llm"}]
+        }
+        assert defaults["function_calling_type"] == "tool_call"
+        credentials = self.credentials(upstream, **defaults)
+        schema = plugin.request(
+            driver.get_ai_model_schemas("gateway", "llm", "my-chat", credentials)
+        )
+        assert "multi-tool-call" in schema.chunks[0]["model_schema"]["features"]
+        result = plugin.request(
+            driver.invoke_llm(
+                "gateway",
+                "my-chat",
+                credentials,
+                [{"role": "user", "content": "Paris"}],
+                tools=[WEATHER_TOOL],
+            )
+        )
+        assert result.error is None, result.error
+        calls = [
+            call
+            for chunk in result.chunks
+            for call in chunk["delta"]["message"]["tool_calls"]
+        ]
+        assert [c["function"]["name"] for c in calls] == ["get_weather"]
 
     def test_customizable_speech2text_and_rerank_models_have_schemas(self, oai_plugin):
         plugin, upstream = oai_plugin

@@ -307,6 +307,27 @@ def builds_prune(*, provider: Provider, keep: int | None = None) -> list[int]:
     return [b.pk for b in old]
 
 
+def builds_delete_for_provider(provider: Provider) -> list[str]:
+    """Prepare deleting `provider`: refuse while a build of it is queued or
+    running (BuildInProgress), else delete its artifacts from storage once the
+    caller's transaction commits. Its Build rows go with the provider (cascade).
+
+    Call inside the transaction that deletes the provider, with the provider
+    row locked (as `build_start` locks it). Returns the storage names.
+    """
+    active = Build.objects.filter(provider=provider, status__in=Build.ACTIVE).first()
+    if active is not None:
+        raise BuildInProgress(active)
+    names = list(
+        Build.objects.filter(provider=provider)
+        .exclude(artifact="")
+        .values_list("artifact", flat=True)
+    )
+    if names:
+        transaction.on_commit(partial(_delete_files, names))
+    return names
+
+
 def _delete_files(names: list[str]) -> None:
     for name in names:
         try:

@@ -214,7 +214,7 @@ def _write_files(
 
 
 def _reindex(provider: Provider, files: PluginFiles, *, doc: PluginDocument) -> list:
-    """Refresh the rows pages read from the document, and the verifier counts."""
+    """Refresh the rows pages read from the document, and the verifier's findings."""
     manifest = doc.manifest.spec.to_data()
     declaration = doc.provider.spec.to_data()
     provider.manifest = manifest
@@ -299,4 +299,5 @@ def _reindex(provider: Provider, files: PluginFiles, *, doc: PluginDocument) -> 
     findings = verify(files)
     provider.error_count = sum(1 for f in findings if f.severity == "error")
     provider.warning_count = sum(1 for f in findings if f.severity == "warning")
+    provider.findings = [f.as_dict() for f in findings]
     return findings

@@ -9,12 +9,13 @@ are read in full.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,15 +330,125 @@ def findings_for_key(
     file that cannot be loaded matches by key on nothing (its findings stay
     available through `findings_for_file`).
     """
-    in_file = findings_for_file(findings, path)
-    if not key:
-        return [f for f in in_file if f.line is None]
-    try:
-        lines = load_yaml(content).lines
-    except YamlError:
-        return []
-    span = [line for p, line in lines.items() if p[: len(key)] == key]
-    if not span:
-        return []
-    first, last = min(span), max(span)
-    return [f for f in in_file if f.line is not None and first <= f.line <= last]
+    return FileFindings(findings, path, content).at(*key)
+
+
+# ---------------------------------------------------------------- placing them
+
+
+def stored_findings(provider: Provider) -> list[Finding]:
+    """The findings of the provider's last save (`Provider.findings`), as Findings."""
+    data = provider.findings if isinstance(provider.findings, list) else []
+    found: list[Finding] = []
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        line = item.get("line")
+        found.append(
+            Finding(
+                rule=str(item.get("rule") or ""),
+                severity=item.get("severity")
+                if item.get("severity") in SEVERITIES
+                else "info",
+                layer=item.get("layer") or "install",
+                file=str(item.get("file") or ""),
+                line=line if isinstance(line, int) and line > 0 else None,
+                message=str(item.get("message") or ""),
+                value=item.get("value"),
+                fix=str(item.get("fix") or ""),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Findings shown together next to one field: the findings and their counts."""
+
+    findings: tuple[Finding, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    @property
+    def infos(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "info")
+
+    @property
+    def level(self) -> str:
+        """The worst severity among the findings ("" for none)."""
+        return next(
+            (s for s in SEVERITIES if any(f.severity == s for f in self.findings)), ""
+        )
+
+
+def marker(findings: Iterable[Finding]) -> Marker:
+    """A marker for `findings`, errors first (then the verifier's order)."""
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return Marker(tuple(sorted(findings, key=lambda f: order.get(f.severity, 9))))
+
+
+class FileFindings:
+    """The findings of one YAML file, placed by key; the file is parsed once.
+
+    `at("parameter_rules", 2)` lists what points into the third parameter
+    rule (see `findings_for_key`); `rest(...)` what no caller placed.
+    """
+
+    def __init__(
+        self, findings: Iterable[Finding], path: str, content: bytes | None
+    ) -> None:
+        self.path = path
+        self.findings = findings_for_file(findings, path)
+        self._lines: dict[tuple[str | int, ...], int] = {}
+        if content is not None and any(f.line is not None for f in self.findings):
+            # An unreadable file places nothing by key; `findings` has them all.
+            with contextlib.suppress(YamlError):
+                self._lines = dict(load_yaml(content).lines)
+
+    def at(self, *key: str | int) -> list[Finding]:
+        """The findings inside the value of `key` (no key: those with no line)."""
+        if not key:
+            return [f for f in self.findings if f.line is None]
+        span = [line for p, line in self._lines.items() if p[: len(key)] == key]
+        if not span:
+            return []
+        first, last = min(span), max(span)
+        return [
+            f for f in self.findings if f.line is not None and first <= f.line <= last
+        ]
+
+    def marker(self, *key: str | int) -> Marker:
+        return marker(self.at(*key))
+
+    def rest(self, *placed: Iterable[Finding]) -> list[Finding]:
+        """The file's findings that are in none of `placed`."""
+        seen = {id(f) for group in placed for f in group}
+        return [f for f in self.findings if id(f) not in seen]
+
+
+def file_contents(provider: Provider, paths: Iterable[str]) -> dict[str, bytes]:
+    """The contents of the provider's files at `paths` (one query; none if no path)."""
+    wanted = sorted({p for p in paths if p})
+    if not wanted:
+        return {}
+    return {
+        path: bytes(content)
+        for path, content in provider.files.filter(path__in=wanted).values_list(
+            "path", "content"
+        )
+    }

@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from studio.builds.services import builds_delete_for_provider
 from studio.catalog.models import Provider
 from studio.pluginfmt.document import I18n, Meta, PluginDocument, ProviderHelp, Spec
+from studio.pluginfmt.verify import Finding
 
 from . import SaveResult, provider_edit
 from .credentials import LANGUAGES, merge_i18n, text
+from .files import FileFindings, Marker, file_contents, marker, stored_findings
 
 ASSETS = "_assets/"
 LIGHT_ICON = "icon"
@@ -178,3 +184,107 @@ def provider_general_update(
             _replace_icon(doc, values.icon_dark, dark=True)
 
     return provider_edit(provider=provider, lock_version=lock_version, change=change)
+
+
+# ---------------------------------------------------------------- findings
+
+MANIFEST = "manifest.yaml"
+# Keys of the provider YAML that other sections edit (and show findings of).
+OTHER_SECTIONS = ("provider_credential_schema", "model_credential_schema", "models")
+
+
+@dataclass(frozen=True)
+class GeneralFindings:
+    """The stored findings of the general section, by the field they concern."""
+
+    label: Marker
+    description: Marker
+    version: Marker
+    help_title: Marker
+    help_url: Marker
+    background: Marker
+    minimum_dify_version: Marker
+    tags: Marker
+    icon: Marker
+    icon_dark: Marker
+    # Findings of manifest.yaml and the provider YAML no field above owns and
+    # no other section shows (unknown keys, types, plugin id, ...).
+    other: Marker
+
+
+def general_findings(provider: Provider) -> GeneralFindings:
+    """Where the general section shows the findings of the last save.
+
+    Reads manifest.yaml and the provider YAML (one query) only when they have
+    findings with a line to place.
+    """
+    findings = stored_findings(provider)
+    provider_path = provider.provider_path
+    wanted = [
+        p
+        for p in (MANIFEST, provider_path)
+        if any(f.file == p and f.line is not None for f in findings)
+    ]
+    contents = file_contents(provider, wanted)
+    manifest = FileFindings(findings, MANIFEST, contents.get(MANIFEST))
+    declaration = FileFindings(findings, provider_path, contents.get(provider_path))
+
+    def icon_files(*keys: str) -> list[Finding]:
+        names = {text(provider.manifest.get(k)) for k in keys}
+        return [f for f in findings if f.file in {ASSETS + n for n in names if n}]
+
+    help_url = declaration.at("help", "url")
+    placed = {
+        "label": manifest.at("label") + declaration.at("label"),
+        "description": manifest.at("description") + declaration.at("description"),
+        "version": manifest.at("version"),
+        "help_title": [f for f in declaration.at("help") if f not in help_url],
+        "help_url": help_url,
+        "background": declaration.at("background"),
+        "minimum_dify_version": manifest.at("meta", "minimum_dify_version"),
+        "tags": manifest.at("tags"),
+        "icon": manifest.at("icon")
+        + declaration.at("icon_small")
+        + declaration.at("icon_large")
+        + icon_files("icon"),
+        "icon_dark": manifest.at("icon_dark")
+        + declaration.at("icon_small_dark")
+        + declaration.at("icon_large_dark")
+        + icon_files("icon_dark"),
+    }
+    elsewhere = [f for key in OTHER_SECTIONS for f in declaration.at(key)]
+    other = manifest.rest(*placed.values()) + declaration.rest(
+        *placed.values(), elsewhere
+    )
+    return GeneralFindings(
+        **{name: marker(found) for name, found in placed.items()},
+        other=marker(other),
+    )
+
+
+# ---------------------------------------------------------------- deleting
+
+
+class ProviderInUse(Exception):
+    """Something that must outlive the provider still refers to it."""
+
+
+def provider_delete(*, provider: Provider) -> list[str]:
+    """Delete the provider with its files, models and builds; its build
+    artifacts leave storage once the deletion is committed.
+
+    Refused with `studio.builds.services.BuildInProgress` while a build of it
+    is queued or running, and with ProviderInUse when a protected row still
+    refers to it. Returns the storage names of the deleted artifacts.
+    """
+    with transaction.atomic():
+        # Locked like build_start locks it: no build can start in between.
+        locked = Provider.objects.select_for_update().filter(pk=provider.pk).first()
+        if locked is None:
+            return []  # someone deleted it first
+        names = builds_delete_for_provider(locked)
+        try:
+            locked.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise ProviderInUse(str(exc.args[0] if exc.args else exc)) from exc
+    return names

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import push_url
+from django_htmx.http import push_url, trigger_client_event
 
 from studio.lib.http import AuthedHttpRequest
 from studio.pluginfmt.document import dump_yaml
@@ -27,6 +27,13 @@ from ..forms_credentials import (
 from ..models import Membership, Provider
 from ..services import StaleEdit
 from ..services import credentials as svc
+from ..services.files import (
+    FileFindings,
+    Marker,
+    file_contents,
+    marker,
+    stored_findings,
+)
 from .providers import provider_context
 
 PAGE = "catalog/provider_credentials.html"
@@ -53,10 +60,15 @@ class FieldRow:
     kept: list[str]
     first: bool
     last: bool
+    # What the verifier found in this field's lines at the last save.
+    findings: Marker = field(default_factory=Marker)
 
 
-def _rows(provider: Provider, schema: str) -> list[FieldRow]:
+def _rows(
+    provider: Provider, schema: str, found: FileFindings | None = None
+) -> list[FieldRow]:
     fields = svc.schema_fields(provider, schema)
+    key = (svc.SCHEMA_KEYS[schema], "credential_form_schemas")
     rows = []
     for i, f in enumerate(fields):
         f = f if isinstance(f, dict) else {}
@@ -75,9 +87,23 @@ def _rows(provider: Provider, schema: str) -> list[FieldRow]:
                 kept=sorted(k for k in f if k not in svc.MANAGED_KEYS),
                 first=i == 0,
                 last=i == len(fields) - 1,
+                findings=found.marker(*key, i) if found else Marker(),
             )
         )
     return rows
+
+
+def _provider_yaml_findings(provider: Provider) -> FileFindings:
+    """The stored findings of the provider YAML, placed by key.
+
+    The file's content is read (one query) only when it has findings.
+    """
+    path = provider.provider_path
+    findings = stored_findings(provider)
+    content = None
+    if any(f.file == path and f.line is not None for f in findings):
+        content = file_contents(provider, [path]).get(path)
+    return FileFindings(findings, path, content)
 
 
 def _schema_or_404(provider: Provider, schema: str) -> str:
@@ -110,18 +136,30 @@ def _page(
     partial: str = "section",
 ) -> HttpResponse:
     schemas = []
+    found = _provider_yaml_findings(provider)
     for schema in (svc.PROVIDER, svc.MODEL):
         if not svc.schema_available(provider, schema):
             continue
         values = posted[1] if posted and posted[0] == schema else None
         model = svc.model_name_field(provider) if schema == svc.MODEL else {}
+        rows = _rows(provider, schema, found)
+        yaml_key = svc.SCHEMA_KEYS[schema]
+        model_name = found.at(yaml_key, "model") if schema == svc.MODEL else []
+        in_rows = [f for r in rows for f in r.findings]
         schemas.append(
             {
                 "key": schema,
                 "yaml_key": svc.SCHEMA_KEYS[schema],
                 "title": TITLES[schema],
                 "exists": svc.schema_block(provider, schema) is not None,
-                "rows": _rows(provider, schema),
+                "rows": rows,
+                # What points into the schema but at no field (nor the model name).
+                "findings": marker(
+                    f
+                    for f in found.at(yaml_key)
+                    if not any(f is g for g in [*in_rows, *model_name])
+                ),
+                "model_name_findings": marker(model_name),
                 "preview": svc.credential_preview(provider, schema, values),
                 "model_label": svc.i18n_text(model.get("label")),
                 "model_placeholder": svc.i18n_text(model.get("placeholder")),
@@ -159,6 +197,8 @@ def _saved(
         )
     if request.htmx:
         response = _page(request, provider, membership, notice=notice, level="ok")
+        # The header's findings badge refreshes itself on this event.
+        trigger_client_event(response, "findings-changed")
         return push_url(response, _list_url(provider))
     messages.success(request, notice)
     return redirect(_list_url(provider, schema))
@@ -233,7 +273,15 @@ def _field_form(
     status = 200
     conflict = None
     form_lock = provider.lock_version
-    valid = request.method == "POST" and editor.is_valid()
+    validate_only = request.method == "POST" and request.POST.get("_validate") == "1"
+    if validate_only and request.htmx:
+        # Live check of the variable as it is typed: only its errors, no save.
+        return render(
+            request,
+            f"{FIELD_PAGE}#variable-feedback",
+            {"form": editor.form, "variable_errors": editor.variable_errors()},
+        )
+    valid = request.method == "POST" and not validate_only and editor.is_valid()
     if request.method == "POST":
         cleaned = getattr(editor.form, "cleaned_data", {})
         form_lock = cleaned.get("lock_version") or form_lock
@@ -309,6 +357,11 @@ def _field_form(
         kept=sorted(k for k in fields[index] if k not in svc.MANAGED_KEYS)
         if index is not None
         else [],
+        field_findings=_provider_yaml_findings(provider).marker(
+            svc.SCHEMA_KEYS[schema], "credential_form_schemas", index
+        )
+        if index is not None
+        else Marker(),
     )
     template = f"{FIELD_PAGE}#section" if request.htmx else FIELD_PAGE
     return render(request, template, context, status=status)
@@ -478,6 +531,9 @@ def provider_credential_model_name(
         form_lock=form_lock,
         conflict=conflict,
         list_url=_list_url(provider, svc.MODEL),
+        field_findings=_provider_yaml_findings(provider).marker(
+            svc.SCHEMA_KEYS[svc.MODEL], "model"
+        ),
     )
     template = f"{MODEL_NAME_PAGE}#section" if request.htmx else MODEL_NAME_PAGE
     return render(request, template, context, status=status)

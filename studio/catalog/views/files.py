@@ -15,9 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from studio.lib.http import AuthedHttpRequest
-from studio.pluginfmt.verify import verify
 
-from .. import services
 from ..access import get_provider_for_user
 from ..models import Membership, Provider, ProviderFile
 from ..services import files as file_services
@@ -115,13 +113,15 @@ def provider_files_download(
 @login_required
 def provider_findings(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
-    files = services.provider_files(provider)
-    findings = verify(files)
+    # The findings of the last save, as stored with it: the header's counts,
+    # the markers beside the fields and this list always describe one run.
+    findings = file_services.stored_findings(provider)
+    paths = set(provider.files.values_list("path", flat=True))
     severity = request.GET.get("severity", "")
     if severity not in file_services.SEVERITIES:
         severity = ""
     rows = file_services.finding_rows(
-        (f for f in findings if not severity or f.severity == severity), set(files)
+        (f for f in findings if not severity or f.severity == severity), paths
     )
     groups = [
         (level, [r for r in rows if r.finding.severity == level])

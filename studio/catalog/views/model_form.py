@@ -21,10 +21,11 @@ from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
 
 from .. import services
 from ..access import get_model_for_user, get_provider_for_user
-from ..forms_model_editor import ModelEditor
+from ..forms_model_editor import ModelEditor, ModelForm
 from ..forms_models import TEMPLATE_CHOICES
 from ..models import Membership, Provider, ProviderModel
 from ..services import model_files, model_form
+from ..services.files import FileFindings, marker, stored_findings
 from .model_rows import TYPE_LABELS
 from .providers import provider_context
 
@@ -47,6 +48,77 @@ def _saved_source(provider: Provider, file_path: str) -> bytes | None:
     return bytes(row) if row is not None else None
 
 
+PROPERTY_FIELDS = sorted(ModelForm.ALL_TYPE_FIELDS - {"features"})
+# Where the form shows the findings of a key of the model YAML.
+BLOCK_KEYS = {
+    "model": ("model",),
+    "label": ("label",),
+    "features": ("features",),
+    "properties": ("model_properties",),
+    "voices": ("model_properties", "voices"),
+    "rules": ("parameter_rules",),
+    "pricing": ("pricing",),
+    "deprecated": ("deprecated",),
+}
+
+
+def _origin(form: Any) -> int | None:
+    value = form["origin"].value()
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _findings_context(
+    provider: Provider,
+    editor: ModelEditor,
+    model: ProviderModel | None,
+    source: bytes | None,
+) -> dict[str, Any]:
+    """The stored findings of the model's file: all of them, and placed by key."""
+    found = FileFindings(
+        stored_findings(provider) if model is not None else [],
+        model.path if model is not None else "",
+        source,
+    )
+    rule_rows = []
+    in_rules = []
+    for rf in editor.rules:
+        origin = _origin(rf)
+        here = found.at("parameter_rules", origin) if origin is not None else []
+        in_rules += here
+        rule_rows.append((rf, marker(here)))
+    in_props = {name: found.at("model_properties", name) for name in PROPERTY_FIELDS}
+    type_rows = [
+        (field, marker(in_props.get(field.name, [])))
+        for field in editor.form.type_fields()
+    ]
+    blocks = {name: found.at(*key) for name, key in BLOCK_KEYS.items()}
+    placed_props = [f for name, fs in in_props.items() for f in fs] + blocks["voices"]
+    markers = {
+        "model": marker(blocks["model"]),
+        "label": marker(blocks["label"]),
+        "features": marker(blocks["features"]),
+        "voices": marker(blocks["voices"]),
+        "pricing": marker(blocks["pricing"]),
+        "deprecated": marker(blocks["deprecated"]),
+        # What points at the block but at none of its rows or fields.
+        "properties": marker(
+            f for f in blocks["properties"] if not any(f is p for p in placed_props)
+        ),
+        "rules": marker(
+            f for f in blocks["rules"] if not any(f is r for r in in_rules)
+        ),
+    }
+    return {
+        "model_findings": marker(found.findings),
+        "fm": markers,
+        "rule_rows": rule_rows,
+        "type_rows": type_rows,
+    }
+
+
 def _editor_context(
     provider: Provider,
     membership: Membership,
@@ -57,6 +129,7 @@ def _editor_context(
     source: bytes | None,
     lock_version: int,
     stale: bool = False,
+    findings_of: Provider | None = None,
 ) -> dict[str, Any]:
     yaml_text = ""
     problems: list[str] = []
@@ -93,6 +166,7 @@ def _editor_context(
             {"name": name, **values} for name, values in PARAMETER_TEMPLATES.items()
         ],
         can_edit=membership.can_edit,
+        **_findings_context(findings_of or provider, editor, model, source),
     )
 
 
@@ -151,7 +225,16 @@ def _model_form(
         lock_version = int(request.POST.get("lock_version", ""))
     except ValueError:
         lock_version = -1
-    if editor.action == "save" and editor.is_valid():
+    validate_only = request.POST.get("_validate") == "1"
+    if validate_only and request.htmx:
+        # Live check of the id as it is typed: only its errors, nothing saved.
+        editor.form.is_valid()
+        return render(
+            request,
+            "catalog/model_form.html#model-id-feedback",
+            {"form": editor.form, "show_errors": True},
+        )
+    if editor.action == "save" and not validate_only and editor.is_valid():
         try:
             _, saved_path = model_form.model_save(
                 provider=provider,
@@ -174,6 +257,7 @@ def _model_form(
                 source=_saved_source(current, model.path) if model else None,
                 lock_version=current.lock_version,
                 stale=True,
+                findings_of=current,
             )
             return _render_editor(request, context, status=409)
         except model_files.ModelProblem as exc:

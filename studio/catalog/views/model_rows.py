@@ -10,10 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS
+from studio.pluginfmt.verify import Finding
 
 from ..forms_models import UNIT_PRESETS, template_summary
 from ..models import Provider, ProviderModel
 from ..services import model_files
+from ..services.files import (
+    FileFindings,
+    Marker,
+    file_contents,
+    marker,
+    stored_findings,
+)
 
 TYPE_LABELS = {
     "llm": "LLM",
@@ -49,6 +57,8 @@ class Row:
     notice: str = ""
     saved: dict[str, Any] | None = None  # the saved values, after a stale save
     new_id: str = ""
+    # What the verifier found in the model's file at the last save.
+    findings: Marker = field(default_factory=Marker)
 
     @property
     def url(self) -> str:
@@ -91,7 +101,7 @@ def _row_values(model: ProviderModel) -> tuple[dict[str, Any], dict[str, Any]]:
     return values, extra
 
 
-def make_row(model: ProviderModel, base: str) -> Row:
+def make_row(model: ProviderModel, base: str, findings: Marker | None = None) -> Row:
     values, extra = _row_values(model)
     unit = extra["unit"]
     unit_name = next(
@@ -118,7 +128,16 @@ def make_row(model: ProviderModel, base: str) -> Row:
         max_tokens_hint=extra["max_tokens_hint"],
         base=base,
         new_id=f"{model.model}-copy",
+        findings=findings or Marker(),
     )
+
+
+def findings_by_path(provider: Provider) -> dict[str, Marker]:
+    """The stored findings of the provider, one marker per file (no query)."""
+    grouped: dict[str, list[Finding]] = {}
+    for f in stored_findings(provider):
+        grouped.setdefault(f.file, []).append(f)
+    return {path: marker(found) for path, found in grouped.items()}
 
 
 @dataclass
@@ -145,8 +164,10 @@ def table_groups(provider: Provider, base: str) -> tuple[list[Group], list[str]]
     ).order_by("model_type", "position", "model", "path")
     by_type: dict[str, list[Row]] = {}
     rule_names: set[str] = set()
+    markers = findings_by_path(provider)
     for model in models:
-        by_type.setdefault(model.model_type, []).append(make_row(model, base))
+        row = make_row(model, base, markers.get(model.path))
+        by_type.setdefault(model.model_type, []).append(row)
         rules = (
             model.spec.get("parameter_rules") if isinstance(model.spec, dict) else None
         )
@@ -171,3 +192,25 @@ def table_groups(provider: Provider, base: str) -> tuple[list[Group], list[str]]
             )
         )
     return groups, sorted(rule_names)
+
+
+def table_findings(provider: Provider, row_paths: set[str]) -> Marker:
+    """Findings of the models no row shows: the provider YAML's `models` block
+    and YAML files without a row (position files, unreadable model files).
+
+    Reads the provider YAML (one query) only when it has findings to place.
+    """
+    findings = stored_findings(provider)
+    path = provider.provider_path
+    content = None
+    if any(f.file == path and f.line is not None for f in findings):
+        content = file_contents(provider, [path]).get(path)
+    block = FileFindings(findings, path, content).at("models")
+    loose = [
+        f
+        for f in findings
+        if f.file.endswith((".yaml", ".yml"))
+        and f.file not in ("manifest.yaml", path)
+        and f.file not in row_paths
+    ]
+    return marker(block + loose)

@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from studio.lib.http import AuthedHttpRequest
 
@@ -36,7 +37,13 @@ from ..forms_models import (
 from ..models import Membership, Provider
 from ..services import models as edits
 from .model_form import model_edit, model_new
-from .model_rows import Row, make_row, table_groups
+from .model_rows import (
+    Row,
+    findings_by_path,
+    make_row,
+    table_findings,
+    table_groups,
+)
 from .providers import provider_context
 
 
@@ -75,6 +82,9 @@ def _table_context(
         report=report,
         notice=notice,
         predefined="predefined-model" in provider.configurate_methods,
+        table_findings=table_findings(
+            provider, {r.path for g in groups for r in g.rows}
+        ),
     )
 
 
@@ -111,7 +121,9 @@ def _after_row_change(
     anchor: str = "",
 ) -> HttpResponse:
     if request.htmx:
-        return _render_table(request, provider, membership, notice=message)
+        response = _render_table(request, provider, membership, notice=message)
+        # The header's findings badge refreshes itself on this event.
+        return trigger_client_event(response, "findings-changed")
     messages.success(request, message)
     url = _base(provider) + (f"#{anchor}" if anchor else "")
     return redirect(url)
@@ -139,7 +151,7 @@ def _fresh_row(provider: Provider, pk: int) -> Row:
     model = provider.models.filter(pk=pk).first()
     if model is None:
         raise Http404("No such model.")
-    row = make_row(model, _base(provider))
+    row = make_row(model, _base(provider), findings_by_path(provider).get(model.path))
     # The move buttons need to know the ends of the type's order (two small
     # queries, whatever the model count).
     same = provider.models.filter(model_type=model.model_type).order_by(
@@ -410,7 +422,8 @@ def models_bulk(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             "nothing was changed. Check the models and apply the action again.",
         )
     if request.htmx:
-        return _render_table(request, provider, membership, report=report)
+        response = _render_table(request, provider, membership, report=report)
+        return trigger_client_event(response, "findings-changed")
     messages.success(request, _report_text(report))
     for name, reason in report.skipped:
         messages.warning(request, f"Skipped {name}: {reason}.")
