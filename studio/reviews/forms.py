@@ -1,0 +1,82 @@
+"""Forms of the review screens: they validate, services act."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from studio.pluginfmt.diff import valid_anchor
+
+from .models import MAX_REQUIRED_APPROVALS, Decision
+
+MAX_TEXT = 5000
+
+
+class SubmitForm(forms.Form):
+    message = forms.CharField(
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What changed and why: reviewers read this first.",
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # A pluginfmt.diff anchor as JSON (["model", "llm", "gpt-4o", "pricing"]);
+    # empty for the revision as a whole.
+    anchor = forms.CharField(required=False, max_length=4000)
+
+    def clean_anchor(self) -> tuple[str, ...]:
+        raw = self.cleaned_data.get("anchor") or ""
+        if not raw.strip():
+            return ()
+        try:
+            anchor = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError("Not a place in this plugin.") from None
+        if not valid_anchor(anchor):
+            raise forms.ValidationError("Not a place in this plugin.")
+        return tuple(anchor)
+
+
+class DecisionForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Decision.Verdict.choices)
+    note = forms.CharField(
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Say what to change (or why it is fine).",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("verdict") == Decision.Verdict.REQUEST_CHANGES
+            and not data.get("note", "").strip()
+        ):
+            self.add_error("note", "Say what should change.")
+        return data
+
+
+class ReleaseForm(forms.Form):
+    smoke = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Run the smoke test",
+        help_text="Start the plugin and call it as Dify would (slower).",
+    )
+
+
+class ReviewSettingsForm(forms.Form):
+    required_approvals = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_REQUIRED_APPROVALS,
+        help_text="Approvals from members other than the author before a "
+        "revision counts as approved (applies to revisions submitted from now on).",
+    )

@@ -1,0 +1,34 @@
+"""Workflows of reviews: submit, decide, comment, release, settings, audit."""
+
+from __future__ import annotations
+
+from .audit import audit_record, download_record
+from .comments import InvalidAnchor, comment_create, comment_resolve
+from .releases import NotApproved, release_start
+from .revisions import (
+    NothingToSubmit,
+    RevisionClosed,
+    SelfApproval,
+    revision_decide,
+    revision_submit,
+)
+from .roles import NotAllowed, require_role
+from .team_settings import review_settings_update
+
+__all__ = [
+    "InvalidAnchor",
+    "NotAllowed",
+    "NotApproved",
+    "NothingToSubmit",
+    "RevisionClosed",
+    "SelfApproval",
+    "audit_record",
+    "comment_create",
+    "comment_resolve",
+    "download_record",
+    "release_start",
+    "require_role",
+    "review_settings_update",
+    "revision_decide",
+    "revision_submit",
+]
