@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "studio.core",
     "studio.catalog",
     "studio.builds",
+    "studio.reviews",
+    "studio.api",
 ]
 
 MIDDLEWARE = [
@@ -264,3 +266,9 @@ SMOKE_VENV_DIR = env_path("SMOKE_VENV_DIR", VAR_DIR / "cache" / "sdk-venvs")
 # encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
 SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")
 # ---- end of builds ------------------------------------------------------------
+
+# ---- API (studio.api) --------------------------------------------------------
+# Requests each API token may make per window (a fixed window counted in Redis;
+# if Redis is down, requests are allowed).
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)

@@ -14,5 +14,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("studio.catalog.urls")),
     path("", include("studio.builds.urls")),
+    path("", include("studio.reviews.urls")),
+    path("api/v1/", include("studio.api.urls")),
+    path("settings/tokens/", include("studio.api.token_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from .. import services
 from ..access import current_membership, get_provider_for_user
 from ..forms import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
 from ..models import Membership, Provider
+from ..services.general import general_findings
 
 
 @require_GET
@@ -26,8 +27,11 @@ def provider_list(request: AuthedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     model_type = request.GET.get("type", "")
     method = request.GET.get("method", "")
-    providers = Provider.objects.filter(team=membership.team).annotate(
-        model_count=Count("models")
+    # The stored findings can be long and the list shows only their counts.
+    providers = (
+        Provider.objects.filter(team=membership.team)
+        .defer("findings")
+        .annotate(model_count=Count("models"))
     )
     if q:
         providers = providers.filter(
@@ -102,6 +106,7 @@ PROVIDER_SECTIONS = [
     ("files", "Files", "catalog:provider-files"),
     ("findings", "Findings", "catalog:provider-findings"),
     ("builds", "Builds", "builds:provider-builds"),
+    ("reviews", "Review", "reviews:provider-reviews"),
 ]
 
 
@@ -132,6 +137,7 @@ def provider_detail(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
     context = provider_context(provider, membership, "general") | {
         "manifest": provider.manifest,
         "declaration": provider.declaration,
+        "gf": general_findings(provider),
         "model_counts": list(
             provider.models.values("model_type")
             .annotate(n=Count("id"))

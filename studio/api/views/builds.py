@@ -1,0 +1,142 @@
+"""Starting builds, following them, downloading their artifacts."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponse
+from django.urls import reverse
+
+from studio.builds import services as build_services
+from studio.builds.models import Build
+from studio.reviews import services as review_services
+from studio.reviews.models import AuditEvent
+
+from ..errors import ApiError
+from ..pagination import PageQuery, paginate
+from ..routing import BINARY, ApiRequest, operation
+from ..schemas import BuildCreate, BuildOut, BuildPage
+from .lookups import get_build_for_token, get_provider_for_token, reply
+from .shapes import build_out
+
+
+class BuildQuery(PageQuery):
+    kind: Build.Kind | None = None
+    status: Build.Status | None = None
+
+
+@operation(
+    "GET",
+    summary="List a provider's builds",
+    tag="builds",
+    query=BuildQuery,
+    responses={200: BuildPage},
+    errors=(404,),
+)
+def build_list(
+    request: ApiRequest, provider_id: int, *, query: BuildQuery
+) -> HttpResponse:
+    """Builds of the provider, newest first; filter by `kind` and `status`."""
+    provider = get_provider_for_token(request, provider_id)
+    builds = Build.objects.filter(provider=provider)
+    if query.kind:
+        builds = builds.filter(kind=query.kind)
+    if query.status:
+        builds = builds.filter(status=query.status)
+    page = paginate(request, builds, query, ["-id"])
+    return reply(BuildPage(items=[build_out(b) for b in page.items], **page.meta()))
+
+
+@operation(
+    "POST",
+    summary="Start a build",
+    tag="builds",
+    body=BuildCreate,
+    responses={202: BuildOut},
+    errors=(404, 409, 503),
+    write=True,
+)
+def build_create(
+    request: ApiRequest, provider_id: int, *, body: BuildCreate
+) -> HttpResponse:
+    """Queue a dev build of the provider's current files. 409 while another
+    build of it is queued or running; 503 when the build queue is down."""
+    provider = get_provider_for_token(request, provider_id, write=True)
+    try:
+        build = build_services.build_start(
+            provider=provider, user=request.actor.user, smoke=body.smoke
+        )
+    except build_services.BuildInProgress as exc:
+        raise ApiError(
+            "conflict",
+            str(exc),
+            context={"build_id": exc.build.pk} if exc.build else None,
+        ) from None
+    except build_services.QueueUnavailable as exc:
+        raise ApiError(
+            "queue_unavailable",
+            str(exc),
+            context={"build_id": exc.build.pk} if exc.build else None,
+        ) from None
+    response = reply(build_out(build), status=202)
+    response["Location"] = reverse("api:build-read", kwargs={"build_id": build.pk})
+    return response
+
+
+@operation(
+    "GET",
+    summary="Read a build's status",
+    tag="builds",
+    responses={200: BuildOut},
+    errors=(404,),
+)
+def build_read(request: ApiRequest, build_id: int) -> HttpResponse:
+    """A build's status, steps, findings and artifact: poll it until `finished`."""
+    build = get_build_for_token(request, build_id)
+    if build.status == Build.Status.RUNNING:
+        build_services.builds_reap_stale()
+        build.refresh_from_db()
+    return reply(build_out(build))
+
+
+@operation(
+    "GET",
+    summary="Download a build's artifact",
+    tag="builds",
+    responses={200: BINARY},
+    errors=(404,),
+)
+def build_artifact(request: ApiRequest, build_id: int) -> HttpResponse:
+    """The `.difypkg` of a succeeded build (404 when it failed or was pruned)."""
+    build = get_build_for_token(request, build_id)
+    if not build.has_artifact:
+        raise ApiError(
+            "not_found", "This build has no artifact (not succeeded, or pruned)."
+        )
+    try:
+        stream = build.artifact.open("rb")
+    except FileNotFoundError:
+        raise ApiError("not_found", "The artifact file is gone.") from None
+    _record_download(request, build)
+    return FileResponse(
+        stream,
+        as_attachment=True,
+        filename=build.artifact_name,
+        content_type=BINARY,
+    )
+
+
+def _record_download(request: ApiRequest, build: Build) -> None:
+    """Downloads go in the team's audit log, like the browser's."""
+    user = request.actor.user
+    if user is not None:
+        review_services.download_record(build=build, user=user)
+        return
+    token = request.actor.token
+    review_services.audit_record(
+        action=AuditEvent.Action.DOWNLOAD,
+        actor=None,
+        team=build.team,
+        provider=build.provider,
+        build=build,
+        summary=f"{build.artifact_name} (build {build.pk}) with the team token "
+        f"{token.name} ({token.prefix}…)",
+    )
