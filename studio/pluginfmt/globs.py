@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 
-@lru_cache(maxsize=512)
-def _compile(pattern: str) -> re.Pattern[str] | None:
+@lru_cache(maxsize=1024)
+def go_pattern(pattern: str) -> re.Pattern[str] | None:
+    """Go `filepath.Match` (Unix) as a regex; None for a malformed pattern.
+
+    `*` and `?` never match `/`; Go's malformed patterns match nothing.
+    """
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -17,30 +21,63 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
             out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
-        elif c == "\\" and i + 1 < n:
+        elif c == "\\":
             i += 1
+            if i >= n:
+                return None
             out.append(re.escape(pattern[i]))
         elif c == "[":
-            j = pattern.find("]", i + 2)
-            if j == -1:
-                return None  # Go: ErrBadPattern, which matches nothing
-            body = pattern[i + 1 : j]
-            negate = body.startswith("^")
-            if negate:
-                body = body[1:]
-            body = body.replace("\\", "\\\\")
-            out.append(f"[{'^' if negate else ''}{body}]")
-            i = j
+            i += 1
+            negated = i < n and pattern[i] == "^"
+            if negated:
+                i += 1
+            ranges: list[str] = []
+            while True:
+                if i < n and pattern[i] == "]" and ranges:
+                    break
+                lo, i = _class_char(pattern, i)
+                if lo is None:
+                    return None
+                hi = lo
+                if pattern[i] == "-":
+                    hi, i = _class_char(pattern, i + 1)
+                    if hi is None:
+                        return None
+                if lo > hi:
+                    ranges.append("")  # an empty range matches nothing
+                else:
+                    ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            body = "".join(r for r in ranges if r)
+            if negated:
+                out.append(f"[^/{body}]" if body else "[^/]")
+            else:
+                out.append(f"[{body}]" if body else "(?!)")
         else:
             out.append(re.escape(c))
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _class_char(pattern: str, i: int) -> tuple[str | None, int]:
+    """Go's `getEsc`: one (possibly escaped) class character, then the next index."""
+    n = len(pattern)
+    if i >= n or pattern[i] in "-]":
+        return None, i
+    if pattern[i] == "\\":
+        i += 1
+        if i >= n:
+            return None, i
+    char = pattern[i]
+    i += 1
+    if i >= n:  # the class is never closed
+        return None, i
+    return char, i
 
 
 def glob_match(pattern: str, path: str) -> bool:
     """Whether `path` matches `pattern`, where `*` and `?` never cross `/`."""
-    regex = _compile(pattern.removeprefix("./"))
-    return bool(regex and regex.match(path))
+    regex = go_pattern(pattern.removeprefix("./"))
+    return bool(regex and regex.fullmatch(path))
 
 
 def glob_files(patterns: Iterable[str], paths: Iterable[str]) -> list[str]:

@@ -17,11 +17,10 @@ directories; `**` as a whole segment spans any number of directories.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt.globs import go_pattern
 
 IGNORE_FILES = (".difyignore", ".gitignore")
 
@@ -173,69 +172,5 @@ def _glob_match(p: Pattern, parts: tuple[str, ...], is_dir: bool) -> bool:
 
 
 def _segment_match(pattern: str, name: str) -> bool:
-    regex = _compile_segment(pattern)
+    regex = go_pattern(pattern)
     return regex is not None and regex.fullmatch(name) is not None
-
-
-@lru_cache(maxsize=1024)
-def _compile_segment(pattern: str) -> re.Pattern[str] | None:
-    """Go `filepath.Match` (Unix) as a regex; None for a malformed pattern."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "\\":
-            i += 1
-            if i >= n:
-                return None
-            out.append(re.escape(pattern[i]))
-        elif c == "[":
-            i += 1
-            negated = i < n and pattern[i] == "^"
-            if negated:
-                i += 1
-            ranges: list[str] = []
-            while True:
-                if i < n and pattern[i] == "]" and ranges:
-                    break
-                lo, i = _class_char(pattern, i)
-                if lo is None:
-                    return None
-                hi = lo
-                if pattern[i] == "-":
-                    hi, i = _class_char(pattern, i + 1)
-                    if hi is None:
-                        return None
-                if lo > hi:
-                    ranges.append("")  # an empty range matches nothing
-                else:
-                    ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
-            body = "".join(r for r in ranges if r)
-            if negated:
-                out.append(f"[^/{body}]" if body else "[^/]")
-            else:
-                out.append(f"[{body}]" if body else "(?!)")
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
-def _class_char(pattern: str, i: int) -> tuple[str | None, int]:
-    """Go's `getEsc`: one (possibly escaped) class character, then the next index."""
-    n = len(pattern)
-    if i >= n or pattern[i] in "-]":
-        return None, i
-    if pattern[i] == "\\":
-        i += 1
-        if i >= n:
-            return None, i
-    char = pattern[i]
-    i += 1
-    if i >= n:  # the class is never closed
-        return None, i
-    return char, i
