@@ -3,7 +3,6 @@ forms, the preview's model-type picker showing and hiding a field (htmx)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +10,8 @@ import pytest
 import yaml
 
 from studio.catalog import services
-from tests.core.test_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import PASSWORD, make_provider, make_team, make_user
+from tests.browser import chromium_page, log_in
+from tests.factories import make_provider, make_team, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,31 +20,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 @pytest.fixture
 def page(live_server) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "the browser tests need /usr/bin/chromium (apt-get install chromium)"
-        )
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    with chromium_page(width=1280, height=900) as page:
         yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 class TestCredentialBuilderInTheBrowser:
@@ -56,7 +32,7 @@ class TestCredentialBuilderInTheBrowser:
         provider = make_provider(
             make_team("Acme", owner=alice), model_types=["llm", "text-embedding"]
         )
-        log_in(page, live_server, "alice")
+        log_in(page, live_server.url, "alice")
         page.goto(f"{live_server.url}/providers/{provider.pk}/credentials/")
 
         # A provider credential field.
@@ -119,7 +95,7 @@ class TestCredentialBuilderInTheBrowser:
     ) -> None:
         alice = make_user("alice")
         provider = make_provider(make_team("Acme", owner=alice))
-        log_in(page, live_server, "alice")
+        log_in(page, live_server.url, "alice")
         page.goto(f"{live_server.url}/providers/{provider.pk}/credentials/")
         page.click("#field-provider-0 >> text=Edit")
         page.wait_for_selector("#field-form")

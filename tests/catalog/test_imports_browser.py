@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from studio.catalog.models import Provider
+from tests.browser import chromium_page, log_in
 from tests.catalog.import_inputs import plugin_files, zip_of
-from tests.core.test_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def page(live_server, settings, tmp_path) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -26,26 +22,8 @@ def page(live_server, settings, tmp_path) -> Iterator[object]:
             "OPTIONS": {"location": str(tmp_path / "storage")},
         },
     }
-    if not CHROMIUM.exists():
-        pytest.fail("the browser tests need /usr/bin/chromium")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        page = browser.new_context().new_page()
-        page.set_default_timeout(15_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 class TestImportInTheBrowser:
@@ -57,7 +35,7 @@ class TestImportInTheBrowser:
             "request",
             lambda r: posts.append(r.headers) if r.method == "POST" else None,
         )
-        log_in(page, live_server, "bob")
+        log_in(page, live_server.url, "bob")
         page.goto(f"{live_server.url}/providers/import")
         page.set_input_files(
             "#id_file",
@@ -80,7 +58,7 @@ class TestImportInTheBrowser:
     def test_a_refused_upload_shows_its_error_in_place(
         self, page, live_server, personas
     ):
-        log_in(page, live_server, "bob")
+        log_in(page, live_server.url, "bob")
         page.goto(f"{live_server.url}/providers/import")
         page.set_input_files(
             "#id_file",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,53 +10,19 @@ import pytest
 from studio.catalog import services
 from studio.pluginfmt.verify import verify
 from studio.pluginfmt.yamlio import load_yaml
-from tests.factories import PASSWORD, make_provider, make_team, make_user
+from tests.browser import chromium_page, log_in
+from tests.factories import make_provider, make_team, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
 def page(live_server) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "the browser tests need /usr/bin/chromium (apt-get install chromium)"
-        )
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # test makes around it are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    with chromium_page(width=1440, height=1000) as page:
         yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def add_llm_model(
@@ -124,7 +89,7 @@ class TestModelsInTheBrowser:
         team = make_team("Acme", owner=alice)
         provider = make_provider(team, "gateway")
         table_url = f"{live_server.url}/providers/{provider.pk}/models/"
-        log_in(page, live_server, "alice")
+        log_in(page, live_server.url, "alice")
 
         add_llm_model(
             page,
