@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from studio.catalog import services
-from studio.catalog.models import ProviderModel
+from studio.catalog.models import Provider, ProviderModel
 from studio.pluginfmt.verify import verify
 from tests.factories import make_provider
 
@@ -68,3 +68,36 @@ class TestProviderEdit:
         provider = make_provider(personas.team, models=5)
         positions = list(provider.models.values_list("model", "position"))
         assert positions == [(f"model-{i:03d}", i) for i in range(5)]
+
+
+class TestProviderReverify:
+    def test_it_refreshes_findings_left_stale_by_an_older_verifier(self, personas):
+        provider = make_provider(personas.team, models=1)
+        Provider.objects.filter(pk=provider.pk).update(
+            error_count=7, warning_count=0, findings=[]
+        )
+        findings = services.provider_reverify(provider=provider)
+        assert provider.error_count == 0
+        assert provider.warning_count == sum(f.severity == "warning" for f in findings)
+        assert provider.findings == [f.as_dict() for f in findings]
+
+    def test_the_command_reports_each_provider(self, personas):
+        import io
+        import json
+
+        from django.core.management import call_command
+
+        provider = make_provider(personas.team, models=1)
+        out = io.StringIO()
+        call_command(
+            "plugin", "reverify", "--team", personas.team.slug, "--json", stdout=out
+        )
+        data = json.loads(out.getvalue())
+        assert data["providers"] == [
+            {
+                "provider": provider.pk,
+                "plugin": "acme/gateway",
+                "errors": 0,
+                "warnings": provider.warning_count,
+            }
+        ]

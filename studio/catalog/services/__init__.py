@@ -177,6 +177,23 @@ def provider_replace_files(
     return result
 
 
+def provider_reverify(*, provider: Provider) -> list[Finding]:
+    """Re-run the verifier on the provider's files and store its findings.
+
+    Saves refresh findings already; this is for a newer verifier (or the
+    passing of time, for date rules) on providers nobody edited since.
+    """
+    files = provider_files(provider)
+    findings = verify(files)
+    Provider.objects.filter(pk=provider.pk).update(
+        error_count=sum(1 for f in findings if f.severity == "error"),
+        warning_count=sum(1 for f in findings if f.severity == "warning"),
+        findings=[f.as_dict() for f in findings],
+    )
+    provider.refresh_from_db()
+    return findings
+
+
 def _write_files(
     provider: Provider, files: PluginFiles, *, doc: PluginDocument | None = None
 ) -> SaveResult:

@@ -111,6 +111,11 @@ class Command(BaseCommand):
         p.add_argument(
             "--force", action="store_true", help="replace a folder that is not empty"
         )
+        p = sub(
+            "reverify",
+            "Re-run the verifier on stored providers and refresh their findings.",
+        )
+        p.add_argument("--team", help="only this team's providers (slug)")
         p = sub("smoke", "Start a .difypkg (or folder) and check that it answers.")
         p.add_argument("path")
         from studio.builds.cli import add_build_arguments
@@ -460,6 +465,37 @@ def handle_smoke(cmd: Command, options: dict[str, Any]) -> int:
     return OK if report.ok else FAILED
 
 
+def handle_reverify(cmd: Command, options: dict[str, Any]) -> int:
+    from studio.catalog.models import Provider
+    from studio.catalog.services import provider_reverify
+
+    providers = Provider.objects.order_by("pk")
+    if options.get("team"):
+        providers = providers.filter(team__slug=options["team"])
+    rows = []
+    for provider in providers.iterator():
+        provider_reverify(provider=provider)
+        rows.append(
+            {
+                "provider": provider.pk,
+                "plugin": provider.plugin_id,
+                "errors": provider.error_count,
+                "warnings": provider.warning_count,
+            }
+        )
+    cmd.emit(
+        options,
+        {"ok": True, "providers": rows},
+        "\n".join(
+            f"{r['plugin']} (#{r['provider']}): {r['errors']} errors, "
+            f"{r['warnings']} warnings"
+            for r in rows
+        )
+        or "no provider",
+    )
+    return OK
+
+
 def handle_build(cmd: Command, options: dict[str, Any]) -> int:
     from studio.builds.cli import run_build
 
@@ -477,4 +513,5 @@ HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "export": handle_export,
     "build": handle_build,
     "smoke": handle_smoke,
+    "reverify": handle_reverify,
 }
