@@ -44,6 +44,12 @@ def chromium_page(*, width: int = 1280, height: int = 900) -> Iterator[object]:
             ).new_page()
             page.set_default_timeout(15_000)
             yield page
+            # ORM calls made while Playwright's loop runs get their own
+            # connections (asgiref context); close them here, in that context,
+            # or PostgreSQL refuses to drop the test database afterwards.
+            from django.db import connections
+
+            connections.close_all()
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
