@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import User
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -274,35 +272,6 @@ def api_import(
             team=team, user=user, files=files, mode=mode, source=name
         )
         return ImportJob.objects.get(pk=report.job_id)
-    return _queue_import(team=team, user=user, upload=upload, name=name, mode=mode)
-
-
-def _queue_import(
-    *, team: Team, user: User | None, upload: UploadedFile, name: str, mode: str
-) -> ImportJob:
-    # What import_jobs does for large browser uploads, with the mode chosen
-    # up front (the worker's import_job_run reads job.mode).
-    from studio.catalog.tasks import import_job_run as task
-
-    upload.seek(0)
-    stored = default_storage.save(
-        f"{import_jobs.UPLOAD_FOLDER}/{uuid.uuid4().hex}{imports.upload_suffix(name)}",
-        upload,
+    return import_jobs.store_and_queue(
+        team=team, user=user, upload=upload, name=name, mode=mode
     )
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                team=team,
-                user=user,
-                mode=mode,
-                source_name=name,
-                source_size=upload.size or 0,
-                source_path=stored,
-            )
-            job.mark_progress(0, "waiting for a worker")
-            job.save(update_fields=["progress", "progress_text"])
-            task.delay_on_commit(job_id=job.pk)
-    except BaseException:
-        default_storage.delete(stored)
-        raise
-    return job

@@ -49,7 +49,7 @@ def import_upload(*, team: Team, user: User | None, upload: UploadedFile) -> Imp
     size = upload.size or 0
     check_upload(name, size)
     if size > INLINE_IMPORT_MAX_BYTES:
-        return _store_and_queue(team=team, user=user, upload=upload, name=name)
+        return store_and_queue(team=team, user=user, upload=upload, name=name)
     upload.seek(0)
     files = read_upload(name, upload)
     try:
@@ -67,9 +67,15 @@ def _store(upload: UploadedFile, name: str) -> str:
     return default_storage.save(stored, upload)
 
 
-def _store_and_queue(
-    *, team: Team, user: User | None, upload: UploadedFile, name: str
+def store_and_queue(
+    *,
+    team: Team,
+    user: User | None,
+    upload: UploadedFile,
+    name: str,
+    mode: str = ImportJob.Mode.NEW,
 ) -> ImportJob:
+    """Store a large upload and queue its import by a worker with `mode`."""
     from studio.catalog.tasks import import_job_run as task
 
     stored = _store(upload, name)
@@ -78,6 +84,7 @@ def _store_and_queue(
             job = ImportJob.objects.create(
                 team=team,
                 user=user,
+                mode=mode,
                 source_name=name,
                 source_size=upload.size or 0,
                 source_path=stored,
