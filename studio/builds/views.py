@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from studio.catalog.access import get_provider_for_user
+from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.views.providers import provider_context
 from studio.lib.http import AuthedHttpRequest
@@ -46,18 +45,12 @@ def _get_build_for_user(
 def _get_membership_for_user(
     request: AuthedHttpRequest, team_slug: str, *, owner: bool = False
 ) -> Membership:
-    """The user's membership of the team (404 if none); 403 unless owner when
-    `owner`."""
-    membership = (
-        Membership.objects.filter(user=request.user, team__slug=team_slug)
-        .select_related("team")
-        .first()
+    return get_team_membership_for_user(
+        request,
+        team_slug,
+        owner=owner,
+        owner_reason="Only an owner of the team manages its signing keys.",
     )
-    if membership is None:
-        raise Http404("No such team.")
-    if owner and membership.role != Role.OWNER:
-        raise PermissionDenied("Only an owner of the team manages its signing keys.")
-    return membership
 
 
 def _get_key_for_user(

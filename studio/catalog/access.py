@@ -8,7 +8,7 @@ from django.http import Http404
 
 from studio.lib.http import AuthedHttpRequest
 
-from .models import Membership, Provider, ProviderModel
+from .models import Membership, Provider, ProviderModel, Role
 
 SESSION_TEAM = "team_id"
 
@@ -42,6 +42,27 @@ def require_membership(request: AuthedHttpRequest) -> Membership:
     membership = current_membership(request)
     if membership is None:
         raise Http404("You are not in a team yet.")
+    return membership
+
+
+def get_team_membership_for_user(
+    request: AuthedHttpRequest,
+    team_slug: str,
+    *,
+    owner: bool = False,
+    owner_reason: str = "Only an owner of the team may do this.",
+) -> Membership:
+    """The user's membership of the team named by slug (404 if none); 403 with
+    `owner_reason` unless an owner when `owner`."""
+    membership = (
+        Membership.objects.filter(user=request.user, team__slug=team_slug)
+        .select_related("team")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such team.")
+    if owner and membership.role != Role.OWNER:
+        raise PermissionDenied(owner_reason)
     return membership
 
 

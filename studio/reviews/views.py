@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from studio.builds.models import Build
 from studio.builds.selectors import active_signing_key
 from studio.builds.services import BuildInProgress, QueueUnavailable
-from studio.catalog.access import get_provider_for_user
+from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.views.providers import provider_context
 from studio.lib.http import AuthedHttpRequest
@@ -97,18 +97,12 @@ def _get_comment_for_user(
 def _get_membership_for_user(
     request: AuthedHttpRequest, team_slug: str, *, owner: bool = False
 ) -> Membership:
-    """The user's membership of the team (404 if none); 403 unless owner when
-    `owner`."""
-    membership = (
-        Membership.objects.filter(user=request.user, team__slug=team_slug)
-        .select_related("team")
-        .first()
+    return get_team_membership_for_user(
+        request,
+        team_slug,
+        owner=owner,
+        owner_reason="Only an owner of the team changes its review rules.",
     )
-    if membership is None:
-        raise Http404("No such team.")
-    if owner and membership.role != Role.OWNER:
-        raise PermissionDenied("Only an owner of the team changes its review rules.")
-    return membership
 
 
 # ---------------------------------------------------------------- provider tab
