@@ -102,9 +102,7 @@ class TestPackage:
         )
         assert status == 0, data
         assert data["checksum"] == checksum(out.read_bytes())
-        assert IDENTIFIER_RE.fullmatch(data["identifier"]) or not data[
-            "identifier"
-        ].startswith("langgenius/")
+        assert IDENTIFIER_RE.fullmatch(data["identifier"])
         with zipfile.ZipFile(out) as z:
             names = z.namelist()
             assert names == sorted(names)
