@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from studio.catalog.models import ImportJob, Membership, Role, Team
 from studio.catalog.services import import_jobs, imports
-from studio.core.health import check_broker
+from studio.lib.health import check_broker
 
 from .models import ApiToken
 

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
-from studio.catalog.views.providers import provider_context
+from studio.catalog.provider_page import provider_context
 from studio.lib.http import AuthedHttpRequest
 from studio.reviews.services import download_record
 

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import redis
 from django.conf import settings
-from django.db import connection
+
+from studio.lib.health import Check, check_broker, check_database, redis_client
 
 WORKER_SEEN_KEY = "studio:health:worker-seen"
-
-
-@dataclass(frozen=True)
-class Check:
-    ok: bool
-    detail: str
-
-
-def check_database() -> Check:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any driver error means "not usable"
-        return Check(False, f"database unreachable: {type(exc).__name__}: {exc}")
-    return Check(True, f"{connection.vendor} answered")
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
-    )
-
-
-def check_broker() -> Check:
-    try:
-        _redis().ping()
-    except redis.RedisError as exc:
-        return Check(False, f"broker (Redis) unreachable: {exc}")
-    return Check(True, "Redis answered a ping")
 
 
 def check_worker(*, broker_ok: bool) -> Check:
@@ -47,7 +18,7 @@ def check_worker(*, broker_ok: bool) -> Check:
     if not broker_ok:
         return Check(False, "no broker, so no worker can be reached")
     fresh = settings.WORKER_PING_FRESH_SECONDS
-    client = _redis()
+    client = redis_client()
     try:
         seen = client.get(WORKER_SEEN_KEY)
         if seen is not None and time.time() - float(seen) < fresh:

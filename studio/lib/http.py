@@ -1,10 +1,12 @@
-"""The request type our views declare."""
+"""The request type our views declare, and the htmx-aware responses they share."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -14,5 +16,27 @@ if TYPE_CHECKING:
 class AuthedHttpRequest(HttpRequest):
     """A request that went through login_required and django-htmx's middleware."""
 
+    # django-stubs types HttpRequest.user as User | AnonymousUser; login_required
+    # narrows it, which the type system cannot see.
     user: User  # type: ignore[assignment]
     htmx: HtmxDetails
+
+
+def render_page(
+    request: AuthedHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str = "section",
+    status: int = 200,
+) -> HttpResponse:
+    """Render the whole page, or only its `partial` block when htmx asks for it."""
+    name = f"{template}#{partial}" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+def redirect_page(request: AuthedHttpRequest, url: str) -> HttpResponse:
+    """Send the browser to `url`: a client redirect for htmx, a plain 302 otherwise."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

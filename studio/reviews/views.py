@@ -25,7 +25,7 @@ from studio.builds.selectors import active_signing_key
 from studio.builds.services import BuildInProgress, QueueUnavailable
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
-from studio.catalog.views.providers import provider_context
+from studio.catalog.provider_page import provider_context
 from studio.lib.http import AuthedHttpRequest
 from studio.pluginfmt.diff import (
     PluginDiff,

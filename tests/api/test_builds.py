@@ -10,7 +10,7 @@ from studio.builds import services as build_services
 from studio.builds.models import Build
 from studio.builds.services import builds as build_module
 from studio.catalog.models import Provider
-from studio.core.health import Check
+from studio.lib.health import Check
 from tests.api.conftest import Api, Published
 from tests.catalog.conftest import Personas
 from tests.factories import make_provider

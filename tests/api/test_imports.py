@@ -13,7 +13,7 @@ from studio.api import services as api_services
 from studio.api.routing import _LimitedUploadHandler
 from studio.catalog.models import ImportJob, Provider
 from studio.catalog.services import import_jobs, imports, provider_files
-from studio.core.health import Check
+from studio.lib.health import Check
 from studio.pluginfmt.scaffold import scaffold
 from tests.api.conftest import Api, plugin_zip
 from tests.catalog.conftest import Personas

@@ -15,7 +15,7 @@ from django.test import Client
 from studio.builds import services
 from studio.builds.services import builds as build_services
 from studio.celery import app as celery_app
-from studio.core.health import Check
+from studio.lib.health import Check
 from studio.pluginfmt import signing
 from tests.catalog.conftest import Personas, personas
 from tests.conftest import database_url_for_test_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from studio.builds import services
 from studio.builds.models import Build, SigningKey
-from studio.core.health import Check
+from studio.lib.health import Check
 from studio.pluginfmt import signing
 from tests.builds.conftest import Personas, Published, login
 from tests.factories import make_provider

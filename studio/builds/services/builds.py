@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from studio.catalog.models import Provider
 from studio.catalog.services import provider_files
-from studio.core.health import check_broker
+from studio.lib.health import check_broker
 from studio.pluginfmt.checksum import files_checksum
 from studio.pluginfmt.package import write_zip
 from studio.pluginfmt.yamlio import load_yaml

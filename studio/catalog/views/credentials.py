@@ -25,6 +25,7 @@ from ..forms_credentials import (
     duplicate_message,
 )
 from ..models import Membership, Provider
+from ..provider_page import provider_context
 from ..services import StaleEdit
 from ..services import credentials as svc
 from ..services.files import (
@@ -34,7 +35,6 @@ from ..services.files import (
     marker,
     stored_findings,
 )
-from .providers import provider_context
 
 PAGE = "catalog/provider_credentials.html"
 FIELD_PAGE = "catalog/credentials/field_form.html"

@@ -18,8 +18,8 @@ from studio.lib.http import AuthedHttpRequest
 
 from ..access import get_provider_for_user
 from ..models import Membership, Provider, ProviderFile
+from ..provider_page import provider_context
 from ..services import files as file_services
-from .providers import provider_context
 
 # Nothing runs and nothing loads: an SVG may only use its inline styles.
 RAW_CSP = "default-src 'none'; style-src 'unsafe-inline'"

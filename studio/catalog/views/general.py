@@ -16,6 +16,7 @@ from studio.lib.http import AuthedHttpRequest
 from ..access import get_provider_for_user
 from ..forms import LANGUAGES
 from ..forms_general import COLOUR_RE, DeleteProviderForm, GeneralForm
+from ..provider_page import provider_context
 from ..services import StaleEdit
 from ..services.general import (
     GeneralValues,
@@ -25,7 +26,6 @@ from ..services.general import (
     provider_delete,
     provider_general_update,
 )
-from .providers import provider_context
 
 PAGE = "catalog/provider_general_edit.html"
 DELETE_PAGE = "catalog/provider_delete.html"

@@ -22,8 +22,8 @@ from .. import services
 from ..access import get_provider_for_user, require_membership
 from ..forms_imports import ImportChoiceForm, ImportUploadForm
 from ..models import ImportJob, Membership
+from ..provider_page import provider_context
 from ..services import import_jobs, imports
-from .providers import provider_context
 
 RECENT_JOBS = 10
 

@@ -24,10 +24,10 @@ from ..access import get_model_for_user, get_provider_for_user
 from ..forms_model_editor import ModelEditor, ModelForm
 from ..forms_models import TEMPLATE_CHOICES
 from ..models import Membership, Provider, ProviderModel
+from ..provider_page import provider_context
 from ..services import model_files, model_form
 from ..services.files import FileFindings, marker, stored_findings
 from .model_rows import TYPE_LABELS
-from .providers import provider_context
 
 
 def _base(provider: Provider) -> str:

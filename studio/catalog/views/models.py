@@ -35,6 +35,7 @@ from ..forms_models import (
     ReorderForm,
 )
 from ..models import Membership, Provider
+from ..provider_page import provider_context
 from ..services import models as edits
 from .model_form import model_edit, model_new
 from .model_rows import (
@@ -44,7 +45,6 @@ from .model_rows import (
     table_findings,
     table_groups,
 )
-from .providers import provider_context
 
 
 def _base(provider: Provider) -> str:

@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from studio.lib.http import AuthedHttpRequest
@@ -14,7 +13,8 @@ from studio.pluginfmt.scaffold import NewPlugin
 from .. import services
 from ..access import current_membership, get_provider_for_user
 from ..forms import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
-from ..models import Membership, Provider
+from ..models import Provider
+from ..provider_page import provider_context
 from ..services.general import general_findings
 
 
@@ -97,37 +97,6 @@ def provider_new(request: AuthedHttpRequest) -> HttpResponse:
         form.is_valid()
         return render(request, "catalog/provider_new.html#form", context)
     return render(request, "catalog/provider_new.html", context)
-
-
-PROVIDER_SECTIONS = [
-    ("general", "General", "catalog:provider-detail"),
-    ("credentials", "Credential forms", "catalog:provider-credentials"),
-    ("models", "Models", "catalog:provider-models"),
-    ("files", "Files", "catalog:provider-files"),
-    ("findings", "Findings", "catalog:provider-findings"),
-    ("builds", "Builds", "builds:provider-builds"),
-    ("reviews", "Review", "reviews:provider-reviews"),
-]
-
-
-def provider_context(
-    provider: Provider, membership: Membership, section: str, **extra: object
-) -> dict[str, object]:
-    """What every provider page needs: the provider, the role, the tabs."""
-    tabs = []
-    for key, label, name in PROVIDER_SECTIONS:
-        try:
-            url = reverse(name, kwargs={"provider_id": provider.pk})
-        except NoReverseMatch:
-            continue  # a section not built yet
-        tabs.append((key, label, url))
-    return {
-        "provider": provider,
-        "membership": membership,
-        "section": section,
-        "provider_tabs": tabs,
-        **extra,
-    }
 
 
 @require_GET
