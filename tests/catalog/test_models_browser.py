@@ -124,9 +124,15 @@ class TestModelsInTheBrowser:
         # Drag and drop (the JavaScript enhancement) posts the new order at once.
         alpha_pk = provider.models.get(model="alpha-1").pk
         beta_pk = provider.models.get(model="beta-2").pk
-        page.locator(f"#m-{alpha_pk} .handle").drag_to(
-            page.locator(f"#m-{beta_pk} .mid")
-        )
+        # Wait for the POST itself: the page reached "networkidle" long ago, so
+        # waiting for that load state would not wait for this request.
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/models/order")
+        ) as posted:
+            page.locator(f"#m-{alpha_pk} .handle").drag_to(
+                page.locator(f"#m-{beta_pk} .mid")
+            )
+        assert posted.value.status == 200
         page.wait_for_function(
             "() => document.querySelector('table.models tbody tr.mrow')"
             ".dataset.model === 'alpha-1' && !document.querySelector('tr.dragging')"
