@@ -20,7 +20,6 @@ from studio.pluginfmt.files import PluginFiles
 
 OPENAI_COMPATIBLE = "openai-compatible"
 CUSTOM = "custom"
-RUNTIMES = (OPENAI_COMPATIBLE, CUSTOM)
 
 SDK_REQUIREMENT = "dify_plugin>=0.10.0,<0.11.0"
 MEMORY = 268435456

@@ -149,10 +149,6 @@ def _is_universe(c: Constraint) -> bool:
     return c in (_ALL_VERSIONS, _ALL_STRINGS)
 
 
-def _universe_like(c: Constraint) -> Constraint:
-    return _ALL_VERSIONS if isinstance(c, VersionSet) else _ALL_STRINGS
-
-
 def _var_key(var: str) -> tuple[int, str]:
     return (_ORDER.get(var, len(_ORDER)), var)
 

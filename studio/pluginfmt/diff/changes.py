@@ -113,9 +113,6 @@ class PluginDiff:
             out[str(change.level)] += 1
         return out
 
-    def of_level(self, level: str) -> list[Change]:
-        return [c for c in self.changes if c.level == level]
-
     def by_section(self) -> list[tuple[str, list[SubjectChanges]]]:
         """Changes grouped by section, then by subject, in document order."""
         out: list[tuple[str, list[SubjectChanges]]] = []

@@ -15,7 +15,11 @@ from .views import PluginView, empty_view, plugin_view
 
 
 def diff_files(base: PluginFiles | None, head: PluginFiles) -> PluginDiff:
-    """`diff_documents` of two sets of files (DocumentError if one is unreadable)."""
+    """`diff_documents` of two sets of files (DocumentError if one is unreadable).
+
+    Public API: the entry point for plain files (tests, scripts); the reviews
+    app compares cached views through `diff_views`.
+    """
     return diff_documents(
         load_document(base) if base is not None else None, load_document(head)
     )
