@@ -74,8 +74,8 @@ class Finding:
         line = data.get("line")
         return cls(
             rule=str(data.get("rule") or ""),
-            severity=_severity(data.get("severity")) or "info",
-            layer=_layer(data.get("layer")) or "install",
+            severity=as_severity(data.get("severity")) or "info",
+            layer=as_layer(data.get("layer")) or "install",
             file=str(data.get("file") or ""),
             line=line if isinstance(line, int) and line > 0 else None,
             message=str(data.get("message") or ""),
@@ -111,20 +111,22 @@ def severity_counts(
             if isinstance(finding, Finding)
             else finding.get("severity")
         )
-        severity = _severity(raw)
+        severity = as_severity(raw)
         if severity is not None:
             counts[severity] += 1
     return counts
 
 
-def _severity(value: object) -> Severity | None:
+def as_severity(value: object) -> Severity | None:
+    """`value` as a Severity, None when it is not one."""
     for severity in SEVERITIES:
         if value == severity:
             return severity
     return None
 
 
-def _layer(value: object) -> Layer | None:
+def as_layer(value: object) -> Layer | None:
+    """`value` as a Layer, None when it is not one."""
     for layer in LAYERS:
         if value == layer:
             return layer
