@@ -3,7 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format bench clean-venv
+.PHONY: run test lint typecheck format bench clean-venv
+
+# What mypy checks: studio/pluginfmt strictly (pyproject.toml); the rest of
+# studio/ joins once it passes too.
+MYPY_TARGETS := studio/pluginfmt
 
 # Create or update .venv with the Python of .python-version and the pinned requirements.
 $(STAMP): requirements.txt requirements-dev.txt .python-version
@@ -20,16 +24,21 @@ run: $(STAMP)
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py runstudio 127.0.0.1:8000
 
-# Run the whole test suite (lint and format checks included).
+# Run the whole test suite (lint, format and type checks included).
 test: $(STAMP)
 	@bin/check-test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(MYPY_TARGETS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Type-check with mypy and its django and pydantic plugins (pyproject.toml).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy $(MYPY_TARGETS)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -615,7 +615,11 @@ def get_llm_num_tokens(
     tools: list[dict[str, Any]] | None = None,
     user_id: str = "studio",
 ) -> dict[str, Any]:
-    """Build a get_llm_num_tokens request body."""
+    """Build a get_llm_num_tokens request body.
+
+    Public API: the SDK action the studio does not call yet; tests use it to
+    prove a scaffolded plugin counts tokens offline.
+    """
     return {
         **_model_fields("get_llm_num_tokens", provider, "llm", model),
         "user_id": user_id,

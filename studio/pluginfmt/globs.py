@@ -40,9 +40,10 @@ def go_pattern(pattern: str) -> re.Pattern[str] | None:
                     return None
                 hi = lo
                 if pattern[i] == "-":
-                    hi, i = _class_char(pattern, i + 1)
-                    if hi is None:
+                    end, i = _class_char(pattern, i + 1)
+                    if end is None:
                         return None
+                    hi = end
                 if lo > hi:
                     ranges.append("")  # an empty range matches nothing
                 else:

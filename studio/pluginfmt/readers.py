@@ -38,7 +38,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict, Unpack
 
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
 
@@ -298,17 +298,34 @@ def read_package(
     return _require_manifest(files)
 
 
-def read_any(path: str | os.PathLike[str], **limits: int | float) -> PluginFiles:
+class FolderLimits(TypedDict, total=False):
+    """The limits `read_folder` takes, for callers that pass them on."""
+
+    max_entries: int
+    max_total_size: int
+    max_file_size: int
+
+
+class ArchiveLimits(FolderLimits, total=False):
+    """The limits `read_zip` and `read_package` take."""
+
+    max_ratio: float
+
+
+def read_any(
+    path: str | os.PathLike[str], **limits: Unpack[ArchiveLimits]
+) -> PluginFiles:
     """Read a plugin folder, .difypkg or zip of a folder, chosen by what `path` is."""
     p = Path(path)
     if p.is_dir():
-        limits.pop("max_ratio", None)
-        return read_folder(p, **limits)  # type: ignore[arg-type]
+        limits.pop("max_ratio", None)  # nothing in a folder is compressed
+        folder_limits: FolderLimits = limits
+        return read_folder(p, **folder_limits)
     if not p.is_file():
         raise UnsafeInput("no such folder or file", entry=str(path))
     if p.suffix.lower() == ".difypkg":
-        return read_package(p, **limits)  # type: ignore[arg-type]
-    return read_zip(p, **limits)  # type: ignore[arg-type]
+        return read_package(p, **limits)
+    return read_zip(p, **limits)
 
 
 def _open_source(source: ZipSource) -> tuple[BinaryIO, bool]:
@@ -451,6 +468,7 @@ def _inflate(
     # inflates past what its header claims.
     probe = copy.copy(info)
     probe.file_size = info.file_size + 1
+    # None makes zipfile skip its own CRC check (typeshed types CRC as int).
     probe.CRC = None  # type: ignore[assignment]
     chunks: list[bytes] = []
     size = 0

@@ -6,23 +6,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
 from studio.pluginfmt.readers import check_entry_name, check_file_folder_conflicts
 
-if TYPE_CHECKING:
-    from studio.pluginfmt.document import PluginDocument
-
 _FILE_MODE = 0o644
 _DIR_MODE = 0o755
-
-
-def render_document(doc: PluginDocument) -> PluginFiles:
-    """The files of a document: every YAML part dumped, every other file as is."""
-    from studio.pluginfmt.document import dump_document
-
-    return dump_document(doc)
 
 
 def render_tree(

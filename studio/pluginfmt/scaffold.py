@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from studio.pluginfmt.document.specs import type_key
 from studio.pluginfmt.document.yamltext import dump_yaml
@@ -20,7 +21,6 @@ from studio.pluginfmt.files import PluginFiles
 
 OPENAI_COMPATIBLE = "openai-compatible"
 CUSTOM = "custom"
-RUNTIMES = (OPENAI_COMPATIBLE, CUSTOM)
 
 SDK_REQUIREMENT = "dify_plugin>=0.10.0,<0.11.0"
 MEMORY = 268435456
@@ -236,7 +236,9 @@ def openai_compatible_model_fields(model_types: list[str]) -> list[dict[str, obj
     return fields
 
 
-def manifest_data(plugin: NewPlugin, *, icon: str, icon_dark: str | None) -> dict:
+def manifest_data(
+    plugin: NewPlugin, *, icon: str, icon_dark: str | None
+) -> dict[str, Any]:
     """manifest.yaml of a new plugin, with the CLI's defaults."""
     created = (plugin.created_at or datetime.now(UTC)).astimezone(UTC)
     data: dict[str, object] = {
@@ -270,7 +272,7 @@ def model_source_path(model_type: str) -> str:
     return f"models/{key}/{key}.py"
 
 
-def provider_data(plugin: NewPlugin, *, icon: str) -> dict:
+def provider_data(plugin: NewPlugin, *, icon: str) -> dict[str, Any]:
     """The provider YAML of a new plugin."""
     oai = plugin.runtime == OPENAI_COMPATIBLE
     data: dict[str, object] = {

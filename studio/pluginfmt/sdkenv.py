@@ -191,7 +191,7 @@ def _probe(python: str) -> Interpreter | None:
         return None
     return Interpreter(
         executable=data["executable"],
-        version=tuple(data["version"]),  # type: ignore[arg-type]
+        version=tuple(data["version"]),
         machine=data["machine"],
         implementation=data["implementation"],
     )

@@ -149,8 +149,32 @@ def _is_universe(c: Constraint) -> bool:
     return c in (_ALL_VERSIONS, _ALL_STRINGS)
 
 
-def _universe_like(c: Constraint) -> Constraint:
-    return _ALL_VERSIONS if isinstance(c, VersionSet) else _ALL_STRINGS
+# A variable is compared with versions or with strings, never both: the
+# constraints a term holds for one variable are always of the same kind.
+
+
+def _intersect(a: Constraint, b: Constraint) -> Constraint:
+    if isinstance(a, VersionSet) and isinstance(b, VersionSet):
+        return a.intersect(b)
+    if isinstance(a, StringSet) and isinstance(b, StringSet):
+        return a.intersect(b)
+    raise TypeError(f"constraints of two kinds: {a!r}, {b!r}")
+
+
+def _union(a: Constraint, b: Constraint) -> Constraint:
+    if isinstance(a, VersionSet) and isinstance(b, VersionSet):
+        return a.union(b)
+    if isinstance(a, StringSet) and isinstance(b, StringSet):
+        return a.union(b)
+    raise TypeError(f"constraints of two kinds: {a!r}, {b!r}")
+
+
+def _contains(a: Constraint, b: Constraint) -> bool:
+    if isinstance(a, VersionSet) and isinstance(b, VersionSet):
+        return a.contains(b)
+    if isinstance(a, StringSet) and isinstance(b, StringSet):
+        return a.contains(b)
+    raise TypeError(f"constraints of two kinds: {a!r}, {b!r}")
 
 
 def _var_key(var: str) -> tuple[int, str]:
@@ -274,7 +298,7 @@ def _and_terms(a: Term, b: Term) -> Term | None:
     merged = dict(a)
     for var, c in b:
         if var in merged:
-            c = merged[var].intersect(c)  # type: ignore[arg-type]
+            c = _intersect(merged[var], c)
             if c.is_empty():
                 return None
         merged[var] = c
@@ -294,7 +318,7 @@ def _subsumes(big: Term, small: Term) -> bool:
     """Whether every environment satisfying `small` satisfies `big`."""
     small_map = dict(small)
     for var, c in big:
-        if var not in small_map or not c.contains(small_map[var]):  # type: ignore[arg-type]
+        if var not in small_map or not _contains(c, small_map[var]):
             return False
     return True
 
@@ -329,14 +353,14 @@ def _widen(t: Term, terms: set[Term]) -> Term | None:
         u_map = dict(u)
         for var in sorted(t_map.keys() & u_map.keys()):
             if any(
-                o != var and (o not in t_map or not c.contains(t_map[o]))  # type: ignore[arg-type]
+                o != var and (o not in t_map or not _contains(c, t_map[o]))
                 for o, c in u_map.items()
             ):
                 continue
             # Only when that drops the variable, or merges two terms that
             # differ in it alone: widening it partly is valid but reads worse
             # than what uv prints.
-            union = t_map[var].union(u_map[var])  # type: ignore[arg-type]
+            union = _union(t_map[var], u_map[var])
             if _is_universe(union):
                 return _make_term({k: c for k, c in t_map.items() if k != var})
             if {k: c for k, c in t_map.items() if k != var} == {

@@ -11,6 +11,7 @@ are too deep or expand too far.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 try:
     from yaml import CBaseLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml is in every supported install
+    # The pure-Python loader stands in for the C one under the same name.
     from yaml import BaseLoader as _Loader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
@@ -26,7 +28,10 @@ Path = tuple[str | int, ...]
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 
-_resolver = yaml.resolver.Resolver()
+# types-PyYAML leaves Resolver.resolve unannotated: what it takes and gives.
+_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
+    yaml.resolver.Resolver().resolve
+)
 _constructor = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -85,11 +90,16 @@ def decode_text(raw: bytes | str) -> tuple[str, bool]:
     return text, has_bom
 
 
+def resolve_scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag PyYAML gives a plain scalar (`tag:yaml.org,2002:int` for `12`)."""
+    return _resolve(yaml.ScalarNode, value, implicit)
+
+
 def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         if event.implicit[0]:
-            tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = resolve_scalar_tag(event.value, event.implicit)
         else:
             tag = _STR
     if tag in (_STR, _TIMESTAMP):
@@ -105,7 +115,8 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         return _constructor.construct_yaml_float(node)
     if tag == _MERGE:
         return _MergeKey
-    raise YamlError(f"unsupported YAML tag {tag!r}", line=event.start_mark.line + 1)
+    line = event.start_mark.line + 1 if event.start_mark else None
+    raise YamlError(f"unsupported YAML tag {tag!r}", line=line)
 
 
 class _MergeKeyType:

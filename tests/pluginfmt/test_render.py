@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from studio.pluginfmt import render
-from studio.pluginfmt.document import load_document
+from studio.pluginfmt.document import dump_document, load_document
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
 from studio.pluginfmt.readers import read_folder
-from studio.pluginfmt.render import render_document, render_tree
+from studio.pluginfmt.render import render_tree
 
 FILES: PluginFiles = {
     "manifest.yaml": b"version: 0.0.1\n",
@@ -173,7 +173,7 @@ class TestRenderDocument:
         doc = load_document(files)
 
         doc.models[0].spec.deprecated = True
-        rendered = render_document(doc)
+        rendered = dump_document(doc)
         render_tree(rendered, tmp_path / "openai")
 
         assert read_folder(tmp_path / "openai") == rendered

@@ -17,15 +17,15 @@ from typing import Any
 
 import yaml
 
-from studio.pluginfmt.yamlio import decode_text
+from studio.pluginfmt.yamlio import decode_text, resolve_scalar_tag
 
 try:
     from yaml import CSafeLoader as _ComposeLoader
 except ImportError:  # pragma: no cover - libyaml is in every supported install
+    # The pure-Python loader stands in for the C one under the same name.
     from yaml import SafeLoader as _ComposeLoader  # type: ignore[assignment]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_resolver = yaml.resolver.Resolver()
 # A key line ("name:") followed by a "- " item at the same indentation.
 _INDENTLESS = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n\1- ", re.MULTILINE)
 _FIRST_INDENT = re.compile(r"^[^\s#-][^\n]*:[ \t]*\r?\n( +)[^\s#-]", re.MULTILINE)
@@ -167,5 +167,4 @@ def _mark_timestamps(
 
 def _is_timestamp(text: str) -> bool:
     # The same implicit resolution a YAML loader applies to a plain scalar.
-    tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return bool(tag == _TIMESTAMP)
+    return resolve_scalar_tag(text, (True, False)) == _TIMESTAMP

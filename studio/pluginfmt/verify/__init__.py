@@ -13,14 +13,37 @@ from typing import Any
 
 from ..files import PluginFiles
 from .context import Context
-from .findings import Finding, Report, Rule
+from .findings import (
+    LAYERS,
+    SEVERITIES,
+    Finding,
+    Layer,
+    Report,
+    Rule,
+    Severity,
+    findings_from_json,
+    findings_to_json,
+    severity_counts,
+)
 from .manifest import check_manifest
 from .package import check_package
 from .provider import check_providers
 from .python import check_python
 from .rules import RULES
 
-__all__ = ["RULES", "Finding", "Rule", "verify"]
+__all__ = [
+    "LAYERS",
+    "RULES",
+    "SEVERITIES",
+    "Finding",
+    "Layer",
+    "Rule",
+    "Severity",
+    "findings_from_json",
+    "findings_to_json",
+    "severity_counts",
+    "verify",
+]
 
 _STAGES: list[Callable[[Context], None]] = [
     check_manifest,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 Layer = Literal["package", "install", "runtime", "marketplace"]
 
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+LAYERS: tuple[Layer, ...] = ("package", "install", "runtime", "marketplace")
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -40,7 +44,7 @@ class Finding:
     fix: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        """The finding as plain JSON-able data."""
+        """The finding as plain data; `to_json` is the form stored on rows."""
         return {
             "rule": self.rule,
             "severity": self.severity,
@@ -51,6 +55,82 @@ class Finding:
             "value": self.value,
             "fix": self.fix,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as stored on rows: the keys of `as_dict`, plain JSON values."""
+        # `default=str` as the stored rows were always written: a value the
+        # verifier did not already make JSON-ready is kept as its text.
+        data: dict[str, Any] = json.loads(json.dumps(self.as_dict(), default=str))
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        """A finding read back from a stored row, tolerant of older or damaged data.
+
+        A missing or unknown severity reads as info, a missing or unknown layer
+        as install, a line that is not a positive number as none (file-wide),
+        and missing text as "".
+        """
+        line = data.get("line")
+        return cls(
+            rule=str(data.get("rule") or ""),
+            severity=as_severity(data.get("severity")) or "info",
+            layer=as_layer(data.get("layer")) or "install",
+            file=str(data.get("file") or ""),
+            line=line if isinstance(line, int) and line > 0 else None,
+            message=str(data.get("message") or ""),
+            value=data.get("value"),
+            fix=str(data.get("fix") or ""),
+        )
+
+
+def findings_to_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Findings as stored on rows (`Provider.findings`, `Build.findings`, reports)."""
+    return [f.to_json() for f in findings]
+
+
+def findings_from_json(data: object) -> list[Finding]:
+    """The findings of a stored row; anything but a list of objects is skipped."""
+    if not isinstance(data, list):
+        return []
+    return [Finding.from_json(item) for item in data if isinstance(item, Mapping)]
+
+
+def severity_counts(
+    findings: Iterable[Finding | Mapping[str, Any]],
+) -> dict[Severity, int]:
+    """How many findings of each severity: {"error": n, "warning": n, "info": n}.
+
+    Takes Findings or their stored JSON; a stored severity outside the three is
+    not counted.
+    """
+    counts: dict[Severity, int] = dict.fromkeys(SEVERITIES, 0)
+    for finding in findings:
+        raw = (
+            finding.severity
+            if isinstance(finding, Finding)
+            else finding.get("severity")
+        )
+        severity = as_severity(raw)
+        if severity is not None:
+            counts[severity] += 1
+    return counts
+
+
+def as_severity(value: object) -> Severity | None:
+    """`value` as a Severity, None when it is not one."""
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    return None
+
+
+def as_layer(value: object) -> Layer | None:
+    """`value` as a Layer, None when it is not one."""
+    for layer in LAYERS:
+        if value == layer:
+            return layer
+    return None
 
 
 def _jsonable(value: Any) -> Any:

@@ -247,8 +247,12 @@ def _check_resource(ctx: Context, data: dict[str, Any], line: Any) -> None:
     storage = _get(resource, "permission", "storage")
     if isinstance(storage, dict):
         size = storage.get("size")
-        ok = isinstance(size, (int, float)) and not isinstance(size, bool)
-        if not ok or not 1024 <= size <= 1073741824:
+        ok = (
+            isinstance(size, (int, float))
+            and not isinstance(size, bool)
+            and 1024 <= size <= 1073741824
+        )
+        if not ok:
             ctx.add(
                 "manifest.storage.size",
                 MANIFEST,
@@ -428,7 +432,8 @@ def parse_go_time(text: str) -> datetime | None:
             )
         m = _GO_DATE.fullmatch(text)
         if m:
-            return datetime(*(int(g) for g in m.groups()), tzinfo=UTC)
+            y, mo, d = m.groups()
+            return datetime(int(y), int(mo), int(d), tzinfo=UTC)
     except ValueError:
         return None
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..yamlio import LoadedYaml
 from .context import Context
@@ -22,7 +22,7 @@ TEMPLATES: dict[str, tuple[str, Any, Any, Any]] = {
 }
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -72,8 +72,13 @@ def check_parameter_rules(
         unknown_template = False
         if template not in (None, "") and not isinstance(template, (dict, list)):
             if str(template) in TEMPLATES:
-                kind, default, low, high = TEMPLATES[str(template)]
-                merged = {"type": kind, "default": default, "min": low, "max": high}
+                template_type, default, low, high = TEMPLATES[str(template)]
+                merged = {
+                    "type": template_type,
+                    "default": default,
+                    "min": low,
+                    "max": high,
+                }
             else:
                 unknown_template = True
                 add(

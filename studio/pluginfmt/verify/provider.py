@@ -335,12 +335,12 @@ def _check_form(
                 value=default,
                 fix=f'Quote it: default: "{_text(default)}".',
             )
-        for key, value in (("variable", var), ("default", default)):
+        for what, value in (("variable", var), ("default", default)):
             if isinstance(value, str) and len(value) >= 256:
                 add(
                     "provider.credential.too-long",
-                    (key,),
-                    f"Credential `{name}` has a {key} of {len(value)} characters; "
+                    (what,),
+                    f"Credential `{name}` has a {what} of {len(value)} characters; "
                     "the limit is 255.",
                     value=value[:80],
                 )

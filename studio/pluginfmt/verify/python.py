@@ -344,8 +344,8 @@ def _check_provider_module(ctx: Context, source_path: str) -> None:
 
 def _check_import_order(ctx: Context, path: str, facts: ModuleFacts) -> None:
     first_class: dict[str, int] = {}
-    for _, kind, line in facts.model_classes:
-        first_class.setdefault(kind, line)
+    for _, class_kind, line in facts.model_classes:
+        first_class.setdefault(class_kind, line)
     for local, (name, line) in facts.sdk_imports.items():
         kind = SDK_MODEL_SUBCLASSES.get(name)
         if kind and kind in first_class and line > first_class[kind]:

@@ -12,9 +12,7 @@ The table below is plain text so it reads like documentation: a line
 
 from __future__ import annotations
 
-from typing import cast, get_args
-
-from .findings import Layer, Rule, Severity
+from .findings import Rule, as_layer, as_severity
 
 _TABLE = """
 # any YAML file the daemon reads
@@ -676,15 +674,16 @@ def _parse(table: str) -> dict[str, Rule]:
     ]
     for i in range(0, len(lines), 3):
         head, summary, fix = lines[i : i + 3]
-        rule_id, severity, layer = (part.strip() for part in head.split("|"))
-        if severity not in get_args(Severity) or layer not in get_args(Layer):
+        rule_id, severity_text, layer_text = (part.strip() for part in head.split("|"))
+        severity, layer = as_severity(severity_text), as_layer(layer_text)
+        if severity is None or layer is None:
             raise ValueError(f"bad rule header: {head!r}")
         if rule_id in rules or not summary.startswith("    "):
             raise ValueError(f"bad rule entry: {head!r}")
         rules[rule_id] = Rule(
             rule_id,
-            cast(Severity, severity),
-            cast(Layer, layer),
+            severity,
+            layer,
             summary.strip(),
             fix.strip(),
         )

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import yaml
-
-from ..yamlio import LoadedYaml
+from ..yamlio import LoadedYaml, resolve_scalar_tag
 from .context import Context
 
 LANGUAGES = ("en_US", "zh_Hans", "ja_JP", "pt_BR")
@@ -27,7 +25,6 @@ _YAML12_NUMBER = re.compile(
     r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+"
     r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
 )
-_RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 # yaml.v3 accepts these strings for a bool field (YAML 1.1 compatibility).
 _GO_BOOL_WORDS = {
@@ -72,7 +69,7 @@ def looks_unquoted_number(value: str) -> bool:
     if not _YAML12_NUMBER.fullmatch(value):
         return False
     # PyYAML would have read an unquoted number itself: this one was quoted.
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
+    return resolve_scalar_tag(value, (True, False)) == _STR_TAG
 
 
 class Number(Node):
