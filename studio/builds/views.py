@@ -17,7 +17,6 @@ from studio.catalog.access import get_provider_for_user, get_team_membership_for
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
 from studio.lib.http import AuthedHttpRequest
-from studio.reviews.services import download_record
 
 from . import selectors, services
 from .forms import BuildForm, SigningKeyGenerateForm, SigningKeyUploadForm
@@ -228,7 +227,7 @@ def build_download(request: AuthedHttpRequest, build_id: int) -> FileResponse:
         stream = build.artifact.open("rb")
     except FileNotFoundError:
         raise Http404("The artifact file is gone.") from None
-    download_record(build=build, user=request.user)
+    services.download_record(build=build, user=request.user)
     return FileResponse(
         stream,
         as_attachment=True,

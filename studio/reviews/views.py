@@ -20,6 +20,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import HttpResponseClientRedirect
 
+from studio.audit.models import AuditEvent
 from studio.builds.models import Build
 from studio.builds.selectors import active_signing_key
 from studio.builds.services import BuildInProgress, QueueUnavailable
@@ -44,7 +45,7 @@ from .forms import (
     ReviewSettingsForm,
     SubmitForm,
 )
-from .models import REVIEW_ROLES, AuditEvent, Comment, ReviewSettings, Revision
+from .models import REVIEW_ROLES, Comment, ReviewSettings, Revision
 
 # ---------------------------------------------------------------- lookups
 

@@ -1,4 +1,5 @@
-"""Workflows of builds: start, cancel, retry, run, reap, prune; signing keys."""
+"""Workflows of builds: start, cancel, retry, run, reap, prune; signing keys;
+downloads."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .builds import (
     publish,
     snapshot,
 )
+from .downloads import download_record
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
 from .signing_keys import (
     daemon_settings,
@@ -45,6 +47,7 @@ __all__ = [
     "builds_prune",
     "builds_reap_stale",
     "daemon_settings",
+    "download_record",
     "publish",
     "signing_key_deactivate",
     "signing_key_generate",
