@@ -1,4 +1,5 @@
-"""Build screens: a provider's builds, one build's progress, downloads, signing keys."""
+"""Build screens: a provider's builds, one build's progress, downloads, signing keys;
+deleting a provider (it must lock and remove its builds)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 
 from . import selectors, services
-from .forms import BuildForm, SigningKeyGenerateForm, SigningKeyUploadForm
+from .forms import (
+    BuildForm,
+    DeleteProviderForm,
+    SigningKeyGenerateForm,
+    SigningKeyUploadForm,
+)
 from .keys import BadKey
 from .models import Build, SigningKey
 
@@ -234,6 +240,43 @@ def build_download(request: AuthedHttpRequest, build_id: int) -> FileResponse:
         filename=build.artifact_name,
         content_type="application/octet-stream",
     )
+
+
+# ---------------------------------------------------------------- deleting a provider
+
+DELETE_PAGE = "builds/provider_delete.html"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def provider_delete(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id, write=True)
+    posting = request.method == "POST"
+    form = DeleteProviderForm(
+        request.POST if posting else None, plugin_id=provider.plugin_id
+    )
+    status = 200
+    if posting and form.is_valid():
+        try:
+            artifacts = services.provider_delete(provider=provider)
+        except (services.BuildInProgress, services.ProviderInUse) as exc:
+            form.add_error(None, f"Not deleted: {exc}")
+            status = 409
+        else:
+            removed = f" and {len(artifacts)} build artifact" if artifacts else ""
+            plural = "s" if len(artifacts) > 1 else ""
+            messages.success(request, f"Deleted {provider.plugin_id}{removed}{plural}.")
+            return redirect_page(request, reverse("catalog:provider-list"))
+    context = provider_context(
+        provider,
+        membership,
+        "general",
+        form=form,
+        model_count=provider.models.count(),
+        file_count=provider.files.count(),
+        build_count=Build.objects.filter(provider=provider).count(),
+    )
+    return render_page(request, DELETE_PAGE, context, status=status)
 
 
 # ---------------------------------------------------------------- signing keys

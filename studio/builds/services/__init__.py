@@ -1,5 +1,5 @@
 """Workflows of builds: start, cancel, retry, run, reap, prune; signing keys;
-downloads."""
+downloads; deleting a provider with its builds."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .builds import (
 )
 from .downloads import download_record
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
+from .providers import ProviderInUse, provider_delete
 from .signing_keys import (
     daemon_settings,
     signing_key_deactivate,
@@ -34,6 +35,7 @@ __all__ = [
     "BuildInProgress",
     "NotCancellable",
     "NotRetryable",
+    "ProviderInUse",
     "QueueUnavailable",
     "SmokeOutcome",
     "WaitTimedOut",
@@ -48,6 +50,7 @@ __all__ = [
     "builds_reap_stale",
     "daemon_settings",
     "download_record",
+    "provider_delete",
     "publish",
     "signing_key_deactivate",
     "signing_key_generate",
