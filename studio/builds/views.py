@@ -9,15 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
-from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
+from studio.lib.http import (
+    AuthedHttpRequest,
+    redirect_page,
+    render_page,
+    render_polling,
+)
 
 from . import selectors, services
 from .forms import (
@@ -95,14 +98,13 @@ def provider_builds(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
     provider, membership = get_provider_for_user(request, provider_id)
     services.builds_reap_stale()
     context = _builds_context(provider, membership)
-    if request.htmx:
-        html = render_to_string(
-            "builds/provider_builds.html#history", context, request=request
-        )
-        return (
-            HttpResponse(html) if context["active"] else HttpResponseStopPolling(html)
-        )
-    return render(request, "builds/provider_builds.html", context)
+    return render_polling(
+        request,
+        "builds/provider_builds.html",
+        context,
+        partial="history",
+        done=not context["active"],
+    )
 
 
 @require_POST
@@ -136,11 +138,13 @@ def _builds_refused(
     status: int,
 ) -> HttpResponse:
     context = _builds_context(provider, membership, error=error)
-    if request.htmx:
-        return render(
-            request, "builds/provider_builds.html#history", context, status=status
-        )
-    return render(request, "builds/provider_builds.html", context, status=status)
+    return render_page(
+        request,
+        "builds/provider_builds.html",
+        context,
+        partial="history",
+        status=status,
+    )
 
 
 # ---------------------------------------------------------------- one build
@@ -169,12 +173,13 @@ def build_detail(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
         services.builds_reap_stale()
         build.refresh_from_db()
     context = _build_context(build, provider, membership)
-    if request.htmx:
-        html = render_to_string(
-            "builds/build_detail.html#progress", context, request=request
-        )
-        return HttpResponse(html) if build.is_active else HttpResponseStopPolling(html)
-    return render(request, "builds/build_detail.html", context)
+    return render_polling(
+        request,
+        "builds/build_detail.html",
+        context,
+        partial="progress",
+        done=not build.is_active,
+    )
 
 
 @require_POST
@@ -191,9 +196,8 @@ def build_cancel(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
     if not request.htmx and not error:
         return redirect("builds:build-detail", build_id=build.pk)
     context = _build_context(build, provider, membership, error=error)
-    template = "builds/build_detail.html#progress" if request.htmx else None
-    return render(
-        request, template or "builds/build_detail.html", context, status=status
+    return render_page(
+        request, "builds/build_detail.html", context, partial="progress", status=status
     )
 
 
@@ -212,15 +216,11 @@ def build_retry(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
         error, status = str(exc), 503
     else:
         url = reverse("builds:build-detail", kwargs={"build_id": new.pk})
-        if request.htmx:
-            return HttpResponseClientRedirect(url)
-        return redirect(url)
+        return redirect_page(request, url)
     context = _build_context(build, provider, membership, error=error)
-    if request.htmx:
-        return render(
-            request, "builds/build_detail.html#progress", context, status=status
-        )
-    return render(request, "builds/build_detail.html", context, status=status)
+    return render_page(
+        request, "builds/build_detail.html", context, partial="progress", status=status
+    )
 
 
 @require_GET
@@ -301,9 +301,9 @@ def _keys_context(membership: Membership, **extra: Any) -> dict[str, Any]:
 def _render_keys(
     request: AuthedHttpRequest, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    if request.htmx:
-        return render(request, "builds/signing_keys.html#keys", context, status=status)
-    return render(request, "builds/signing_keys.html", context, status=status)
+    return render_page(
+        request, "builds/signing_keys.html", context, partial="keys", status=status
+    )
 
 
 @require_GET

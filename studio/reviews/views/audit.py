@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from studio.audit.models import AuditEvent
 from studio.catalog.access import get_provider_for_user
 from studio.catalog.provider_page import provider_context
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import selectors
 from .lookups import get_membership_for_user
@@ -36,9 +35,9 @@ def provider_audit(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
         actions=AuditEvent.Action.choices,
         audit_url=reverse("reviews:provider-audit", args=[provider.pk]),
     )
-    if request.htmx:
-        return render(request, "reviews/provider_audit.html#events", context)
-    return render(request, "reviews/provider_audit.html", context)
+    return render_page(
+        request, "reviews/provider_audit.html", context, partial="events"
+    )
 
 
 @require_GET
@@ -55,6 +54,4 @@ def team_audit(request: AuthedHttpRequest, team_slug: str) -> HttpResponse:
         "audit_url": reverse("reviews:team-audit", args=[membership.team.slug]),
         "show_provider": True,
     }
-    if request.htmx:
-        return render(request, "reviews/team_audit.html#events", context)
-    return render(request, "reviews/team_audit.html", context)
+    return render_page(request, "reviews/team_audit.html", context, partial="events")

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
 from ..forms import CommentForm
@@ -45,11 +45,13 @@ def comment_create(
         view_param=keep["view"],
         comment_form=form,
     )
-    if request.htmx:
-        return render(
-            request, "reviews/revision_detail.html#review", context, status=status
-        )
-    return render(request, "reviews/revision_detail.html", context, status=status)
+    return render_page(
+        request,
+        "reviews/revision_detail.html",
+        context,
+        partial="review",
+        status=status,
+    )
 
 
 @require_POST

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import selectors
 
@@ -16,6 +15,4 @@ from .. import selectors
 @login_required
 def inbox(request: AuthedHttpRequest) -> HttpResponse:
     context = {"inbox": selectors.inbox_for_user(request.user)}
-    if request.htmx:
-        return render(request, "reviews/inbox.html#inbox", context)
-    return render(request, "reviews/inbox.html", context)
+    return render_page(request, "reviews/inbox.html", context, partial="inbox")

@@ -5,13 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from studio.builds.services import BuildInProgress, QueueUnavailable
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 
 from .. import services
 from ..forms import ReleaseForm
@@ -43,17 +41,18 @@ def revision_release(
         status, error = 503, str(exc)
     else:
         url = reverse("builds:build-detail", kwargs={"build_id": build.pk})
-        if request.htmx:
-            return HttpResponseClientRedirect(url)
-        messages.success(
-            request, f"Release build {build.pk} of {revision.label} queued."
-        )
-        return redirect(url)
+        if not request.htmx:
+            messages.success(
+                request, f"Release build {build.pk} of {revision.label} queued."
+            )
+        return redirect_page(request, url)
     context = revision_context(
         request, revision, provider, membership, release_form=form, error=error
     )
-    if request.htmx:
-        return render(
-            request, "reviews/revision_detail.html#decision", context, status=status
-        )
-    return render(request, "reviews/revision_detail.html", context, status=status)
+    return render_page(
+        request,
+        "reviews/revision_detail.html",
+        context,
+        partial="decision",
+        status=status,
+    )

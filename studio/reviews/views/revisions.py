@@ -7,14 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from studio.catalog.access import get_provider_for_user
 from studio.catalog.models import Membership, Provider
 from studio.catalog.provider_page import provider_context
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 from studio.pluginfmt.diff import PluginDiff
 from studio.pluginfmt.document import DocumentError
 
@@ -61,9 +60,9 @@ def _newest(revisions: list[Revision]) -> Revision | None:
 def provider_reviews(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
     context = _reviews_context(provider, membership)
-    if request.htmx:
-        return render(request, "reviews/provider_reviews.html#revisions", context)
-    return render(request, "reviews/provider_reviews.html", context)
+    return render_page(
+        request, "reviews/provider_reviews.html", context, partial="revisions"
+    )
 
 
 @require_POST
@@ -83,16 +82,17 @@ def revision_submit(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
             form.add_error(None, str(exc))
             status = 409
         else:
-            url = revision_url(revision)
-            if request.htmx:
-                return HttpResponseClientRedirect(url)
-            messages.success(request, f"Submitted {revision.label} for review.")
-            return redirect(url)
+            if not request.htmx:
+                messages.success(request, f"Submitted {revision.label} for review.")
+            return redirect_page(request, revision_url(revision))
     context = _reviews_context(provider, membership, form=form)
-    template = "reviews/provider_reviews.html"
-    if request.htmx:
-        template += "#submit"
-    return render(request, template, context, status=status)
+    return render_page(
+        request,
+        "reviews/provider_reviews.html",
+        context,
+        partial="submit",
+        status=status,
+    )
 
 
 @require_GET
@@ -109,9 +109,9 @@ def revision_detail(
         base_param=request.GET.get("base", ""),
         view_param=request.GET.get("view", ""),
     )
-    if request.htmx:
-        return render(request, "reviews/revision_detail.html#review", context)
-    return render(request, "reviews/revision_detail.html", context)
+    return render_page(
+        request, "reviews/revision_detail.html", context, partial="review"
+    )
 
 
 @require_POST
@@ -145,8 +145,10 @@ def revision_decide(
     context = revision_context(
         request, revision, provider, membership, decision_form=form, error=error
     )
-    if request.htmx:
-        return render(
-            request, "reviews/revision_detail.html#decision", context, status=status
-        )
-    return render(request, "reviews/revision_detail.html", context, status=status)
+    return render_page(
+        request,
+        "reviews/revision_detail.html",
+        context,
+        partial="decision",
+        status=status,
+    )

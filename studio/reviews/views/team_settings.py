@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from studio.catalog.models import Role
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
 from ..forms import ReviewSettingsForm
@@ -59,8 +59,10 @@ def team_settings(request: AuthedHttpRequest, team_slug: str) -> HttpResponse:
             role__in=REVIEW_ROLES
         ).count(),
     }
-    if request.htmx:
-        return render(
-            request, "reviews/team_settings.html#settings", context, status=status
-        )
-    return render(request, "reviews/team_settings.html", context, status=status)
+    return render_page(
+        request,
+        "reviews/team_settings.html",
+        context,
+        partial="settings",
+        status=status,
+    )
