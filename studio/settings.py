@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "studio.core",
+    "studio.audit",
     "studio.catalog",
     "studio.builds",
     "studio.reviews",

@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from studio.builds import urls as builds_urls
+from studio.catalog import urls as catalog_urls
 from studio.core import views as core_views
+
+# The catalog's routes, plus the provider deletion that builds serves under the
+# catalog's name (catalog sits below builds and cannot import it).
+catalog = ([*catalog_urls.urlpatterns, *builds_urls.catalog_urlpatterns], "catalog")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -12,7 +18,7 @@ urlpatterns = [
     path("worker-checks/", core_views.worker_check_create, name="worker-check-create"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("studio.catalog.urls")),
+    path("", include(catalog)),
     path("", include("studio.builds.urls")),
     path("", include("studio.reviews.urls")),
     path("api/v1/", include("studio.api.urls")),

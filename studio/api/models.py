@@ -95,9 +95,6 @@ class ApiToken(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
-    def is_usable(self, now: datetime | None = None) -> bool:
-        return not self.is_revoked and not self.is_expired(now)
-
     def revoke(self, *, by: User | None, now: datetime | None = None) -> None:
         self.revoked_at = self.revoked_at or now or timezone.now()
         self.revoked_by = by

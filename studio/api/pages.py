@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from . import services
 from .forms import TokenForm
@@ -45,8 +45,7 @@ def _context(request: AuthedHttpRequest, **extra: Any) -> dict[str, Any]:
 def _render(
     request: AuthedHttpRequest, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    template = f"{TEMPLATE}#tokens" if request.htmx else TEMPLATE
-    return render(request, template, context, status=status)
+    return render_page(request, TEMPLATE, context, partial="tokens", status=status)
 
 
 @require_GET

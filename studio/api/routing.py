@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -79,7 +79,6 @@ class Operation:
     auth: bool = True
     description: str = ""
     operation_id: str = ""
-    extra_headers: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
     def error_statuses(self) -> list[int]:

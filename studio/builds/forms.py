@@ -51,3 +51,25 @@ class SigningKeyUploadForm(forms.Form):
         else:
             raise forms.ValidationError("Choose a key file or paste the key.")
         return data
+
+
+class DeleteProviderForm(forms.Form):
+    """The confirmation of a provider's deletion: its plugin id, typed."""
+
+    confirm = forms.CharField(
+        label="Type the plugin id to confirm",
+        max_length=300,
+        strip=True,
+    )
+
+    def __init__(self, *args: object, plugin_id: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.plugin_id = plugin_id
+
+    def clean_confirm(self) -> str:
+        value: str = self.cleaned_data["confirm"]
+        if value != self.plugin_id:
+            raise forms.ValidationError(
+                f"Type {self.plugin_id} exactly to delete this provider."
+            )
+        return value

@@ -1,4 +1,4 @@
-"""Routes of builds and signing keys."""
+"""Routes of builds and signing keys, and the provider deletion route."""
 
 from __future__ import annotations
 
@@ -52,5 +52,15 @@ urlpatterns = [
         "teams/<slug:team_slug>/signing-keys/<int:key_id>/daemon.env",
         views.signing_key_daemon_env,
         name="signing-key-daemon-env",
+    ),
+]
+
+# Deleting a provider locks and removes its builds, so the view is ours; the
+# route keeps its place and name in the catalog (studio/urls.py adds it there).
+catalog_urlpatterns = [
+    path(
+        "providers/<int:provider_id>/delete",
+        views.provider_delete,
+        name="provider-delete",
     ),
 ]

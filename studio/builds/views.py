@@ -1,4 +1,5 @@
-"""Build screens: a provider's builds, one build's progress, downloads, signing keys."""
+"""Build screens: a provider's builds, one build's progress, downloads, signing keys;
+deleting a provider (it must lock and remove its builds)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
-from studio.lib.http import AuthedHttpRequest
-from studio.reviews.services import download_record
+from studio.lib.http import (
+    AuthedHttpRequest,
+    redirect_page,
+    render_page,
+    render_polling,
+)
 
 from . import selectors, services
-from .forms import BuildForm, SigningKeyGenerateForm, SigningKeyUploadForm
+from .forms import (
+    BuildForm,
+    DeleteProviderForm,
+    SigningKeyGenerateForm,
+    SigningKeyUploadForm,
+)
 from .keys import BadKey
 from .models import Build, SigningKey
 
@@ -90,14 +98,13 @@ def provider_builds(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
     provider, membership = get_provider_for_user(request, provider_id)
     services.builds_reap_stale()
     context = _builds_context(provider, membership)
-    if request.htmx:
-        html = render_to_string(
-            "builds/provider_builds.html#history", context, request=request
-        )
-        return (
-            HttpResponse(html) if context["active"] else HttpResponseStopPolling(html)
-        )
-    return render(request, "builds/provider_builds.html", context)
+    return render_polling(
+        request,
+        "builds/provider_builds.html",
+        context,
+        partial="history",
+        done=not context["active"],
+    )
 
 
 @require_POST
@@ -131,11 +138,13 @@ def _builds_refused(
     status: int,
 ) -> HttpResponse:
     context = _builds_context(provider, membership, error=error)
-    if request.htmx:
-        return render(
-            request, "builds/provider_builds.html#history", context, status=status
-        )
-    return render(request, "builds/provider_builds.html", context, status=status)
+    return render_page(
+        request,
+        "builds/provider_builds.html",
+        context,
+        partial="history",
+        status=status,
+    )
 
 
 # ---------------------------------------------------------------- one build
@@ -164,12 +173,13 @@ def build_detail(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
         services.builds_reap_stale()
         build.refresh_from_db()
     context = _build_context(build, provider, membership)
-    if request.htmx:
-        html = render_to_string(
-            "builds/build_detail.html#progress", context, request=request
-        )
-        return HttpResponse(html) if build.is_active else HttpResponseStopPolling(html)
-    return render(request, "builds/build_detail.html", context)
+    return render_polling(
+        request,
+        "builds/build_detail.html",
+        context,
+        partial="progress",
+        done=not build.is_active,
+    )
 
 
 @require_POST
@@ -186,9 +196,8 @@ def build_cancel(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
     if not request.htmx and not error:
         return redirect("builds:build-detail", build_id=build.pk)
     context = _build_context(build, provider, membership, error=error)
-    template = "builds/build_detail.html#progress" if request.htmx else None
-    return render(
-        request, template or "builds/build_detail.html", context, status=status
+    return render_page(
+        request, "builds/build_detail.html", context, partial="progress", status=status
     )
 
 
@@ -207,15 +216,11 @@ def build_retry(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
         error, status = str(exc), 503
     else:
         url = reverse("builds:build-detail", kwargs={"build_id": new.pk})
-        if request.htmx:
-            return HttpResponseClientRedirect(url)
-        return redirect(url)
+        return redirect_page(request, url)
     context = _build_context(build, provider, membership, error=error)
-    if request.htmx:
-        return render(
-            request, "builds/build_detail.html#progress", context, status=status
-        )
-    return render(request, "builds/build_detail.html", context, status=status)
+    return render_page(
+        request, "builds/build_detail.html", context, partial="progress", status=status
+    )
 
 
 @require_GET
@@ -228,13 +233,50 @@ def build_download(request: AuthedHttpRequest, build_id: int) -> FileResponse:
         stream = build.artifact.open("rb")
     except FileNotFoundError:
         raise Http404("The artifact file is gone.") from None
-    download_record(build=build, user=request.user)
+    services.download_record(build=build, user=request.user)
     return FileResponse(
         stream,
         as_attachment=True,
         filename=build.artifact_name,
         content_type="application/octet-stream",
     )
+
+
+# ---------------------------------------------------------------- deleting a provider
+
+DELETE_PAGE = "builds/provider_delete.html"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def provider_delete(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    provider, membership = get_provider_for_user(request, provider_id, write=True)
+    posting = request.method == "POST"
+    form = DeleteProviderForm(
+        request.POST if posting else None, plugin_id=provider.plugin_id
+    )
+    status = 200
+    if posting and form.is_valid():
+        try:
+            artifacts = services.provider_delete(provider=provider)
+        except (services.BuildInProgress, services.ProviderInUse) as exc:
+            form.add_error(None, f"Not deleted: {exc}")
+            status = 409
+        else:
+            removed = f" and {len(artifacts)} build artifact" if artifacts else ""
+            plural = "s" if len(artifacts) > 1 else ""
+            messages.success(request, f"Deleted {provider.plugin_id}{removed}{plural}.")
+            return redirect_page(request, reverse("catalog:provider-list"))
+    context = provider_context(
+        provider,
+        membership,
+        "general",
+        form=form,
+        model_count=provider.models.count(),
+        file_count=provider.files.count(),
+        build_count=Build.objects.filter(provider=provider).count(),
+    )
+    return render_page(request, DELETE_PAGE, context, status=status)
 
 
 # ---------------------------------------------------------------- signing keys
@@ -259,9 +301,9 @@ def _keys_context(membership: Membership, **extra: Any) -> dict[str, Any]:
 def _render_keys(
     request: AuthedHttpRequest, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    if request.htmx:
-        return render(request, "builds/signing_keys.html#keys", context, status=status)
-    return render(request, "builds/signing_keys.html", context, status=status)
+    return render_page(
+        request, "builds/signing_keys.html", context, partial="keys", status=status
+    )
 
 
 @require_GET

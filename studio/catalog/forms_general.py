@@ -177,25 +177,3 @@ for _prefix, (_label, _limit) in I18N_LIMITS.items():
             required=_lang == "en_US" and _prefix in ("label", "description"),
             strip=True,
         )
-
-
-class DeleteProviderForm(forms.Form):
-    """The confirmation of a provider's deletion: its plugin id, typed."""
-
-    confirm = forms.CharField(
-        label="Type the plugin id to confirm",
-        max_length=300,
-        strip=True,
-    )
-
-    def __init__(self, *args: object, plugin_id: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.plugin_id = plugin_id
-
-    def clean_confirm(self) -> str:
-        value: str = self.cleaned_data["confirm"]
-        if value != self.plugin_id:
-            raise forms.ValidationError(
-                f"Type {self.plugin_id} exactly to delete this provider."
-            )
-        return value

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from . import services
 from .health import health_report
@@ -25,9 +25,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def home(request: AuthedHttpRequest) -> HttpResponse:
     checks = WorkerCheck.objects.select_related("requested_by")[:5]
     context = {"checks": checks}
-    if request.htmx:
-        return render(request, "core/home.html#worker-checks", context)
-    return render(request, "core/home.html", context)
+    return render_page(request, "core/home.html", context, partial="worker-checks")
 
 
 @require_POST

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django_htmx.http import HttpResponseClientRedirect
+from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -40,3 +41,18 @@ def redirect_page(request: AuthedHttpRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def render_polling(
+    request: AuthedHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str,
+    done: bool,
+) -> HttpResponse:
+    """Render like render_page; an htmx poll of a finished job also stops polling."""
+    if request.htmx and done:
+        html = render_to_string(f"{template}#{partial}", context, request=request)
+        return HttpResponseStopPolling(html)
+    return render_page(request, template, context, partial=partial)

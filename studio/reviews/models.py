@@ -1,4 +1,4 @@
-"""Reviews of providers: revisions, decisions, comments, team settings, audit log.
+"""Reviews of providers: revisions, decisions, comments, team settings.
 
 A revision freezes the provider's files at "submit for review": it points to
 a `builds.BuildSource` (the same zip-in-the-database a build is made from), so
@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from studio.builds.models import Build, BuildSource
+from studio.builds.models import BuildSource
 from studio.catalog.models import Provider, Role, Team
 from studio.pluginfmt.files import PluginFiles
 
@@ -275,52 +275,3 @@ class Comment(models.Model):
     def reopen(self) -> None:
         self.resolved_at = None
         self.resolved_by = None
-
-
-class AuditEvent(models.Model):
-    """Who did what and when: submits, comments, decisions, releases, downloads."""
-
-    class Action(models.TextChoices):
-        SUBMIT = "submit", "submitted a revision"
-        COMMENT = "comment", "commented"
-        RESOLVE = "resolve", "resolved a comment"
-        REOPEN = "reopen", "reopened a comment"
-        APPROVE = "approve", "approved"
-        REQUEST_CHANGES = "request-changes", "requested changes"
-        RELEASE = "release", "started a release build"
-        DOWNLOAD = "download", "downloaded an artifact"
-        SETTINGS = "settings", "changed the review settings"
-
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="audit")
-    # Kept as text too: the log outlives deleted providers, builds and users.
-    provider = models.ForeignKey(
-        Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    plugin_id = models.CharField(max_length=255, blank=True)
-    revision = models.ForeignKey(
-        Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    build = models.ForeignKey(
-        Build, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    summary = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["team", "-created_at"]),
-            models.Index(fields=["provider", "-created_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.actor_name} {self.action} {self.plugin_id}"

@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from studio.audit.models import AuditEvent
 from studio.builds.models import Build
 from studio.catalog.models import Provider, Team
 from studio.pluginfmt.diff import PluginView, subject_of, value_at, value_digest
 
 from .diff import RevisionDiff, revision_diff
-from .models import REVIEW_ROLES, AuditEvent, Comment, Revision
+from .models import REVIEW_ROLES, Comment, Revision
 
 __all__ = [
     "CommentView",

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from studio.audit.models import AuditEvent
 from studio.builds.models import Build
-from studio.reviews.models import AuditEvent
 from tests.api.conftest import Api, Published, Revisions, make_token
 from tests.catalog.conftest import Personas
 

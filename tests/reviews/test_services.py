@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import RestrictedError
 
+from studio.audit.models import AuditEvent
 from studio.builds import services as build_services
 from studio.builds.models import Build, BuildSource
 from studio.catalog import services as catalog
@@ -14,7 +15,7 @@ from studio.catalog.models import Provider
 from studio.pluginfmt.readers import read_package
 from studio.reviews import selectors, services
 from studio.reviews.diff import revision_diff, revision_view
-from studio.reviews.models import AuditEvent, Comment, Decision, Revision
+from studio.reviews.models import Comment, Decision, Revision
 from tests.factories import make_provider
 from tests.reviews.conftest import (
     Personas,

@@ -9,10 +9,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from studio.audit.models import AuditEvent
 from studio.builds.models import Build
 from studio.catalog.models import Provider
 from studio.reviews import services
-from studio.reviews.models import AuditEvent, Comment, Decision, Revision
+from studio.reviews.models import Comment, Decision, Revision
 from tests.reviews.conftest import (
     HTMX,
     Personas,

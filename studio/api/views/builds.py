@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 
+from studio.audit.models import AuditEvent
+from studio.audit.services import audit_record
 from studio.builds import services as build_services
 from studio.builds.models import Build
-from studio.reviews import services as review_services
-from studio.reviews.models import AuditEvent
 
 from ..errors import ApiError
 from ..pagination import PageQuery, paginate
@@ -128,10 +128,10 @@ def _record_download(request: ApiRequest, build: Build) -> None:
     """Downloads go in the team's audit log, like the browser's."""
     user = request.actor.user
     if user is not None:
-        review_services.download_record(build=build, user=user)
+        build_services.download_record(build=build, user=user)
         return
     token = request.actor.token
-    review_services.audit_record(
+    audit_record(
         action=AuditEvent.Action.DOWNLOAD,
         actor=None,
         team=build.team,

@@ -1,4 +1,5 @@
-"""Workflows of builds: start, cancel, retry, run, reap, prune; signing keys."""
+"""Workflows of builds: start, cancel, retry, run, reap, prune; signing keys;
+downloads; deleting a provider with its builds."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from .builds import (
     publish,
     snapshot,
 )
+from .downloads import download_record
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
+from .providers import ProviderInUse, provider_delete
 from .signing_keys import (
     daemon_settings,
     signing_key_deactivate,
@@ -32,6 +35,7 @@ __all__ = [
     "BuildInProgress",
     "NotCancellable",
     "NotRetryable",
+    "ProviderInUse",
     "QueueUnavailable",
     "SmokeOutcome",
     "WaitTimedOut",
@@ -45,6 +49,8 @@ __all__ = [
     "builds_prune",
     "builds_reap_stale",
     "daemon_settings",
+    "download_record",
+    "provider_delete",
     "publish",
     "signing_key_deactivate",
     "signing_key_generate",

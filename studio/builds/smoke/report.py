@@ -38,11 +38,6 @@ class SmokeReport(BaseModel):
         """The report as JSON-able data, for a Build row or `--json`."""
         return self.model_dump(mode="json")
 
-    @classmethod
-    def from_dict(cls, data: Any) -> SmokeReport:
-        """Read back a report stored with as_dict()."""
-        return cls.model_validate(data)
-
     def check(self, name: str) -> SmokeCheck | None:
         """The check of that name, if it ran."""
         return next((c for c in self.checks if c.name == name), None)

@@ -10,25 +10,21 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from studio.builds.services import BuildInProgress
 from studio.lib.http import AuthedHttpRequest
 
 from ..access import get_provider_for_user
 from ..forms import LANGUAGES
-from ..forms_general import COLOUR_RE, DeleteProviderForm, GeneralForm
+from ..forms_general import COLOUR_RE, GeneralForm
 from ..provider_page import provider_context
 from ..services import StaleEdit
 from ..services.general import (
     GeneralValues,
-    ProviderInUse,
     general_findings,
     general_values,
-    provider_delete,
     provider_general_update,
 )
 
 PAGE = "catalog/provider_general_edit.html"
-DELETE_PAGE = "catalog/provider_delete.html"
 
 
 def _i18n_lines(texts: dict[str, str]) -> str:
@@ -131,51 +127,10 @@ def provider_general_edit(request: AuthedHttpRequest, provider_id: int) -> HttpR
     return render(request, template, context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def provider_delete_view(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
-    provider, membership = get_provider_for_user(request, provider_id, write=True)
-    posting = request.method == "POST"
-    form = DeleteProviderForm(
-        request.POST if posting else None, plugin_id=provider.plugin_id
-    )
-    status = 200
-    if posting and form.is_valid():
-        try:
-            artifacts = provider_delete(provider=provider)
-        except (BuildInProgress, ProviderInUse) as exc:
-            form.add_error(None, f"Not deleted: {exc}")
-            status = 409
-        else:
-            removed = f" and {len(artifacts)} build artifact" if artifacts else ""
-            plural = "s" if len(artifacts) > 1 else ""
-            messages.success(request, f"Deleted {provider.plugin_id}{removed}{plural}.")
-            url = reverse("catalog:provider-list")
-            if request.htmx:
-                return HttpResponseClientRedirect(url)
-            return redirect(url)
-    context = provider_context(
-        provider,
-        membership,
-        "general",
-        form=form,
-        model_count=provider.models.count(),
-        file_count=provider.files.count(),
-        build_count=provider.builds.count(),  # type: ignore[attr-defined]
-    )
-    template = f"{DELETE_PAGE}#section" if request.htmx else DELETE_PAGE
-    return render(request, template, context, status=status)
-
-
 urlpatterns = [
     path(
         "providers/<int:provider_id>/general/edit",
         provider_general_edit,
         name="provider-general-edit",
-    ),
-    path(
-        "providers/<int:provider_id>/delete",
-        provider_delete_view,
-        name="provider-delete",
     ),
 ]

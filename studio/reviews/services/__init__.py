@@ -1,8 +1,7 @@
-"""Workflows of reviews: submit, decide, comment, release, settings, audit."""
+"""Workflows of reviews: submit, decide, comment, release, settings."""
 
 from __future__ import annotations
 
-from .audit import audit_record, download_record
 from .comments import InvalidAnchor, comment_create, comment_resolve
 from .releases import NotApproved, release_start
 from .revisions import (
@@ -22,10 +21,8 @@ __all__ = [
     "NothingToSubmit",
     "RevisionClosed",
     "SelfApproval",
-    "audit_record",
     "comment_create",
     "comment_resolve",
-    "download_record",
     "release_start",
     "require_role",
     "review_settings_update",

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from studio.audit.models import AuditEvent
+from studio.audit.services import audit_record
 from studio.pluginfmt.diff import anchor_label, valid_anchor, value_at, value_digest
 from studio.pluginfmt.document import DocumentError
 
 from ..diff import revision_view
-from ..models import REVIEW_ROLES, AuditEvent, Comment, Revision
-from .audit import audit_record
+from ..models import REVIEW_ROLES, Comment, Revision
 from .roles import require_role
 
 

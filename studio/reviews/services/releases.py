@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from studio.audit.models import AuditEvent
+from studio.audit.services import audit_record
 from studio.builds.models import Build
 from studio.builds.services import build_start
 from studio.catalog.models import EDITING_ROLES
 
-from ..models import AuditEvent, Revision
-from .audit import audit_record
+from ..models import Revision
 from .roles import require_role
 
 

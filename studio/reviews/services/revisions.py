@@ -6,11 +6,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from studio.audit.models import AuditEvent
+from studio.audit.services import audit_record
 from studio.builds.services import snapshot
 from studio.catalog.models import EDITING_ROLES, Provider
 
-from ..models import REVIEW_ROLES, AuditEvent, Decision, ReviewSettings, Revision
-from .audit import audit_record
+from ..models import REVIEW_ROLES, Decision, ReviewSettings, Revision
 from .roles import NotAllowed, require_role
 
 

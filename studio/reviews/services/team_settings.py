@@ -6,10 +6,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from studio.audit.models import AuditEvent
+from studio.audit.services import audit_record
 from studio.catalog.models import Role, Team
 
-from ..models import MAX_REQUIRED_APPROVALS, AuditEvent, ReviewSettings
-from .audit import audit_record
+from ..models import MAX_REQUIRED_APPROVALS, ReviewSettings
 from .roles import require_role
 
 

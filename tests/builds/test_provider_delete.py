@@ -10,10 +10,13 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from studio.builds.models import Build
-from studio.builds.services import BuildInProgress, builds_delete_for_provider
+from studio.builds.services import (
+    BuildInProgress,
+    builds_delete_for_provider,
+    provider_delete,
+)
 from studio.builds.services.builds import snapshot
 from studio.catalog.models import Provider, ProviderFile, ProviderModel
-from studio.catalog.services.general import provider_delete
 from tests.factories import make_provider
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,68 @@
+"""Lookups of the review screens: 404 before anything renders, 403 for a reader."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
+from studio.catalog.models import Membership, Provider
+from studio.lib.http import AuthedHttpRequest
+
+from ..models import REVIEW_ROLES, Comment, Revision
+
+
+def get_revision_for_user(
+    request: AuthedHttpRequest,
+    provider_id: int,
+    number: int,
+    *,
+    write: bool = False,
+    review: bool = False,
+) -> tuple[Revision, Provider, Membership]:
+    """A revision of a provider the user may see (404 otherwise); 403 to
+    change it as a reader (`write`) or to review it as a viewer (`review`)."""
+    provider, membership = get_provider_for_user(request, provider_id, write=write)
+    if review and membership.role not in REVIEW_ROLES:
+        raise PermissionDenied("Your role in this team can only read reviews.")
+    revision = (
+        Revision.objects.filter(provider=provider, number=number)
+        .select_related("source", "submitted_by")
+        .prefetch_related("decisions__reviewer")
+        .first()
+    )
+    if revision is None:
+        raise Http404("No such revision.")
+    revision.provider = provider
+    return revision, provider, membership
+
+
+def get_comment_for_user(
+    request: AuthedHttpRequest, provider_id: int, comment_id: int
+) -> tuple[Comment, Provider, Membership]:
+    """A comment on a provider the user may review (404 if not in its team,
+    403 for viewers)."""
+    provider, membership = get_provider_for_user(request, provider_id)
+    if membership.role not in REVIEW_ROLES:
+        raise PermissionDenied("Your role in this team can only read reviews.")
+    comment = (
+        Comment.objects.filter(pk=comment_id, provider=provider)
+        .select_related("revision")
+        .first()
+    )
+    if comment is None:
+        raise Http404("No such comment.")
+    comment.provider = provider
+    comment.revision.provider = provider
+    return comment, provider, membership
+
+
+def get_membership_for_user(
+    request: AuthedHttpRequest, team_slug: str, *, owner: bool = False
+) -> Membership:
+    return get_team_membership_for_user(
+        request,
+        team_slug,
+        owner=owner,
+        owner_reason="Only an owner of the team changes its review rules.",
+    )
