@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, trigger_client_event
 
@@ -17,7 +17,7 @@ from studio.lib.http import AuthedHttpRequest
 from studio.pluginfmt.document import dump_yaml
 
 from ..access import get_provider_for_user
-from ..forms_credentials import (
+from ..forms.credentials import (
     FieldEditor,
     LockForm,
     ModelNameForm,
@@ -537,42 +537,3 @@ def provider_credential_model_name(
     )
     template = f"{MODEL_NAME_PAGE}#section" if request.htmx else MODEL_NAME_PAGE
     return render(request, template, context, status=status)
-
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/credentials/",
-        provider_credentials,
-        name="provider-credentials",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/preview",
-        provider_credentials_preview,
-        name="provider-credentials-preview",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/model/name",
-        provider_credential_model_name,
-        name="provider-credential-model-name",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/<slug:schema>/add",
-        provider_credential_add,
-        name="provider-credential-add",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/edit",
-        provider_credential_edit,
-        name="provider-credential-edit",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/move",
-        provider_credential_move,
-        name="provider-credential-move",
-    ),
-    path(
-        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/delete",
-        provider_credential_delete,
-        name="provider-credential-delete",
-    ),
-]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
@@ -153,37 +152,3 @@ def provider_findings_summary(
         "catalog/files/findings_badge.html",
         {"provider": provider, "membership": membership},
     )
-
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/files/",
-        provider_files,
-        name="provider-files",
-    ),
-    path(
-        "providers/<int:provider_id>/files/view",
-        provider_file_view,
-        name="provider-file",
-    ),
-    path(
-        "providers/<int:provider_id>/files/raw",
-        provider_file_raw,
-        name="provider-file-raw",
-    ),
-    path(
-        "providers/<int:provider_id>/files/download",
-        provider_files_download,
-        name="provider-files-download",
-    ),
-    path(
-        "providers/<int:provider_id>/findings/",
-        provider_findings,
-        name="provider-findings",
-    ),
-    path(
-        "providers/<int:provider_id>/findings/summary",
-        provider_findings_summary,
-        name="provider-findings-summary",
-    ),
-]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -14,8 +14,8 @@ from studio.builds.services import BuildInProgress
 from studio.lib.http import AuthedHttpRequest
 
 from ..access import get_provider_for_user
-from ..forms import LANGUAGES
-from ..forms_general import COLOUR_RE, DeleteProviderForm, GeneralForm
+from ..forms.general import COLOUR_RE, DeleteProviderForm, GeneralForm
+from ..forms.providers import LANGUAGES
 from ..provider_page import provider_context
 from ..services import StaleEdit
 from ..services.general import (
@@ -165,17 +165,3 @@ def provider_delete_view(request: AuthedHttpRequest, provider_id: int) -> HttpRe
     )
     template = f"{DELETE_PAGE}#section" if request.htmx else DELETE_PAGE
     return render(request, template, context, status=status)
-
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/general/edit",
-        provider_general_edit,
-        name="provider-general-edit",
-    ),
-    path(
-        "providers/<int:provider_id>/delete",
-        provider_delete_view,
-        name="provider-delete",
-    ),
-]

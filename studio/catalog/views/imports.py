@@ -11,7 +11,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
@@ -20,7 +20,7 @@ from studio.lib.http import AuthedHttpRequest
 
 from .. import services
 from ..access import get_provider_for_user, require_membership
-from ..forms_imports import ImportChoiceForm, ImportUploadForm
+from ..forms.imports import ImportChoiceForm, ImportUploadForm
 from ..models import ImportJob, Membership
 from ..provider_page import provider_context
 from ..services import import_jobs, imports
@@ -256,24 +256,3 @@ def provider_import_report(
     if request.htmx:
         return render(request, "catalog/import_report.html#report", context)
     return render(request, "catalog/import_report.html", context)
-
-
-urlpatterns = [
-    path("providers/import", provider_import, name="provider-import"),
-    path("providers/import/<int:job_id>/", import_job, name="import-job"),
-    path(
-        "providers/import/<int:job_id>/choose",
-        import_job_choose,
-        name="import-job-choose",
-    ),
-    path(
-        "providers/import/<int:job_id>/cancel",
-        import_job_cancel,
-        name="import-job-cancel",
-    ),
-    path(
-        "providers/<int:provider_id>/import-report",
-        provider_import_report,
-        name="provider-import-report",
-    ),
-]

@@ -21,8 +21,8 @@ from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
 
 from .. import services
 from ..access import get_model_for_user, get_provider_for_user
-from ..forms_model_editor import ModelEditor, ModelForm
-from ..forms_models import TEMPLATE_CHOICES
+from ..forms.model_form import ModelEditor, ModelForm
+from ..forms.models import TEMPLATE_CHOICES
 from ..models import Membership, Provider, ProviderModel
 from ..provider_page import provider_context
 from ..services import model_files, model_form

@@ -12,7 +12,7 @@ from typing import Any
 from studio.pluginfmt.document import MODEL_TYPE_KEYS
 from studio.pluginfmt.verify import Finding
 
-from ..forms_models import UNIT_PRESETS, template_summary
+from ..forms.models import UNIT_PRESETS, template_summary
 from ..models import Provider, ProviderModel
 from ..services import model_files
 from ..services.files import (

@@ -12,7 +12,7 @@ from studio.pluginfmt.scaffold import NewPlugin
 
 from .. import services
 from ..access import current_membership, get_provider_for_user
-from ..forms import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
+from ..forms.providers import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
 from ..models import Provider
 from ..provider_page import provider_context
 from ..services.general import general_findings

@@ -8,8 +8,7 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
-from .forms import LANGUAGES
-from .services.credentials import (
+from ..services.credentials import (
     CHOICE_TYPES,
     MAX_FIELDS,
     MODEL,
@@ -22,6 +21,7 @@ from .services.credentials import (
     show_on_pairs,
     text,
 )
+from .providers import LANGUAGES
 
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TYPE_CHOICES = [
