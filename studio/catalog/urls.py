@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .views import (
+    credential_fields,
     credentials,
     files,
     general,
@@ -51,17 +52,17 @@ urlpatterns = [
     ),
     path(
         "providers/<int:provider_id>/credentials/model/name",
-        credentials.provider_credential_model_name,
+        credential_fields.provider_credential_model_name,
         name="provider-credential-model-name",
     ),
     path(
         "providers/<int:provider_id>/credentials/<slug:schema>/add",
-        credentials.provider_credential_add,
+        credential_fields.provider_credential_add,
         name="provider-credential-add",
     ),
     path(
         "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/edit",
-        credentials.provider_credential_edit,
+        credential_fields.provider_credential_edit,
         name="provider-credential-edit",
     ),
     path(

@@ -8,11 +8,8 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
-from ..services.credentials import (
+from studio.pluginfmt.document.edits import (
     CHOICE_TYPES,
-    MAX_FIELDS,
-    MODEL,
-    MODEL_TYPE_VARIABLE,
     Condition,
     FieldValues,
     OptionValues,
@@ -21,6 +18,8 @@ from ..services.credentials import (
     show_on_pairs,
     text,
 )
+
+from ..services.credentials import MAX_FIELDS, MODEL, MODEL_TYPE_VARIABLE
 from .providers import LANGUAGES
 
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

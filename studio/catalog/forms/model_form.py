@@ -16,8 +16,8 @@ from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import QueryDict
 
 from studio.pluginfmt.document import MODEL_FEATURES, PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import LANGUAGES, parse_decimal
 
-from ..services.model_files import LANGUAGES, parse_decimal
 from ..services.model_form import ModelValues, PricingValues
 from .model_rules import (
     RuleForm,

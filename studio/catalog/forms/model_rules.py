@@ -13,9 +13,9 @@ from typing import Any
 from django import forms
 
 from studio.pluginfmt.document import PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import parse_rule_value
 
 from ..services.model_form import RuleValues, VoiceValues
-from ..services.models import parse_rule_value
 from .models import (
     MAX_RULES,
     MAX_TEXT,

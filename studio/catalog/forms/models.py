@@ -14,8 +14,8 @@ from typing import Any
 from django import forms
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import parse_decimal
 
-from ..services.model_files import parse_decimal
 from ..services.models import BulkAction, InlineValues
 
 LANGUAGE_NAMES = {

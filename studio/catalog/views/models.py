@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
 from ..access import get_model_for_user, get_provider_for_user
@@ -96,10 +96,9 @@ def _render_table(
     **extra: Any,
 ) -> HttpResponse:
     context = _table_context(provider, membership, **extra)
-    name = "catalog/provider_models.html"
-    if request.htmx:
-        name += "#table"
-    return render(request, name, context, status=status)
+    return render_page(
+        request, "catalog/provider_models.html", context, partial="table", status=status
+    )
 
 
 # ---------------------------------------------------------------- the table
