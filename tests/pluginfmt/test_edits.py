@@ -162,7 +162,7 @@ class TestFieldData:
         }
 
     def test_an_edit_keeps_unknown_keys_and_other_languages(self) -> None:
-        existing = {
+        existing: dict[str, Any] = {
             "variable": "region",
             "label": {"en_US": "Region", "de_DE": "Region (de)"},
             "type": "select",

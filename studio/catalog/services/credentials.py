@@ -6,7 +6,9 @@ model" dialog, with its model-name field and the `__model_type` picker. A
 field is addressed by its position: with the lock_version check, positions
 cannot shift under an edit. Editing a field rewrites only the keys the builder
 manages; keys it does not know (`help`, `max_length`, `url`, anything an
-imported plugin carries) and languages other than the four Dify ones stay.
+imported plugin carries) and languages other than the four Dify ones stay
+(`pluginfmt.document.edits.field_data`). Reads of the schemas and the live
+preview are in `selectors.credentials`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Views of the provider page: the credential form builder and its live preview."""
+"""Views of the provider page: the credential form builder (its field list, order
+and live preview; one field's form is in `credential_fields`)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from studio.pluginfmt.document.loader import ModelEntry, PluginDocument, PositionFile
 from studio.pluginfmt.document.specs import PARAMETER_TEMPLATES, ModelsBlock, ModelSpec
@@ -195,7 +195,7 @@ def field_data(existing: Any, values: FieldValues) -> dict[str, Any]:
 # ---------------------------------------------------------------- numbers and rules
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """Whether `value` is an int or float (a bool is not)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
