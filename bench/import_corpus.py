@@ -67,7 +67,7 @@ def main() -> None:
 
 def run(work: Path, *, profile: bool) -> None:
     from studio.catalog.models import Provider, ProviderFile, ProviderModel, Team
-    from studio.catalog.services import imports
+    from studio.catalog.services import exports, imports
     from studio.pluginfmt.readers import read_folder
 
     folders = restore_corpus(work / "corpus")
@@ -90,7 +90,7 @@ def run(work: Path, *, profile: bool) -> None:
 
     start, cpu_start = time.perf_counter(), time.process_time()
     for provider in Provider.objects.all():
-        imports.provider_export(provider=provider, dest=work / "out" / provider.name)
+        exports.provider_export(provider=provider, dest=work / "out" / provider.name)
     export_time = time.perf_counter() - start
     export_cpu = time.process_time() - cpu_start
 

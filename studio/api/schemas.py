@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from studio.catalog.services.imports import ImportReport
+from studio.catalog.services.import_report import ImportReport
 
 from .errors import ErrorCode
 

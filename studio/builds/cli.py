@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from django.core.files.storage import default_storage
 
-from studio.catalog.services import imports
+from studio.catalog.services import exports
 
 from . import services
 from .models import Build
@@ -66,10 +66,10 @@ def build_summary(build: Build) -> dict[str, Any]:
 
 def run_build(cmd: Emitter, options: dict[str, Any]) -> int:
     try:
-        provider = imports.provider_lookup(
+        provider = exports.provider_lookup(
             ref=options["provider"], team_slug=options["team"]
         )
-    except imports.ExportFailed as exc:
+    except exports.ExportFailed as exc:
         cmd.emit(options, {"ok": False, "error": str(exc)}, f"not built: {exc}")
         return FAILED
     try:

@@ -1,10 +1,20 @@
-"""Routes of the catalog; each screen's module adds its own `urlpatterns`."""
+"""Routes of the catalog, in the order they are matched."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from .views import credentials, files, general, imports, models, providers, teams
+from .views import (
+    credential_fields,
+    credentials,
+    files,
+    general,
+    imports,
+    model_form,
+    models,
+    providers,
+    teams,
+)
 
 app_name = "catalog"
 
@@ -18,9 +28,139 @@ urlpatterns = [
         providers.provider_detail,
         name="provider-detail",
     ),
-    *general.urlpatterns,
-    *credentials.urlpatterns,
-    *models.urlpatterns,
-    *files.urlpatterns,
-    *imports.urlpatterns,
+    # general
+    path(
+        "providers/<int:provider_id>/general/edit",
+        general.provider_general_edit,
+        name="provider-general-edit",
+    ),
+    # credential forms
+    path(
+        "providers/<int:provider_id>/credentials/",
+        credentials.provider_credentials,
+        name="provider-credentials",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/preview",
+        credentials.provider_credentials_preview,
+        name="provider-credentials-preview",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/model/name",
+        credential_fields.provider_credential_model_name,
+        name="provider-credential-model-name",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/<slug:schema>/add",
+        credential_fields.provider_credential_add,
+        name="provider-credential-add",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/edit",
+        credential_fields.provider_credential_edit,
+        name="provider-credential-edit",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/move",
+        credentials.provider_credential_move,
+        name="provider-credential-move",
+    ),
+    path(
+        "providers/<int:provider_id>/credentials/<slug:schema>/<int:index>/delete",
+        credentials.provider_credential_delete,
+        name="provider-credential-delete",
+    ),
+    # models
+    path(
+        "providers/<int:provider_id>/models/",
+        models.provider_models,
+        name="provider-models",
+    ),
+    path(
+        "providers/<int:provider_id>/models/new", model_form.model_new, name="model-new"
+    ),
+    path(
+        "providers/<int:provider_id>/models/order",
+        models.models_reorder,
+        name="models-reorder",
+    ),
+    path(
+        "providers/<int:provider_id>/models/bulk",
+        models.models_bulk,
+        name="models-bulk",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/edit",
+        model_form.model_edit,
+        name="model-edit",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/",
+        models.model_row,
+        name="model-row",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/duplicate",
+        models.model_duplicate,
+        name="model-duplicate",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/delete",
+        models.model_delete,
+        name="model-delete",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/move",
+        models.model_move,
+        name="model-move",
+    ),
+    # files and findings
+    path(
+        "providers/<int:provider_id>/files/",
+        files.provider_files,
+        name="provider-files",
+    ),
+    path(
+        "providers/<int:provider_id>/files/view",
+        files.provider_file_view,
+        name="provider-file",
+    ),
+    path(
+        "providers/<int:provider_id>/files/raw",
+        files.provider_file_raw,
+        name="provider-file-raw",
+    ),
+    path(
+        "providers/<int:provider_id>/files/download",
+        files.provider_files_download,
+        name="provider-files-download",
+    ),
+    path(
+        "providers/<int:provider_id>/findings/",
+        files.provider_findings,
+        name="provider-findings",
+    ),
+    path(
+        "providers/<int:provider_id>/findings/summary",
+        files.provider_findings_summary,
+        name="provider-findings-summary",
+    ),
+    # imports
+    path("providers/import", imports.provider_import, name="provider-import"),
+    path("providers/import/<int:job_id>/", imports.import_job, name="import-job"),
+    path(
+        "providers/import/<int:job_id>/choose",
+        imports.import_job_choose,
+        name="import-job-choose",
+    ),
+    path(
+        "providers/import/<int:job_id>/cancel",
+        imports.import_job_cancel,
+        name="import-job-cancel",
+    ),
+    path(
+        "providers/<int:provider_id>/import-report",
+        imports.provider_import_report,
+        name="provider-import-report",
+    ),
 ]

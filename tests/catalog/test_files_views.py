@@ -13,13 +13,8 @@ from django.urls import reverse
 from studio.catalog import services
 from studio.catalog.highlight import highlight, language_for
 from studio.catalog.models import Provider
-from studio.catalog.services.files import (
-    file_listing,
-    findings_by_location,
-    findings_for_file,
-    findings_for_key,
-    source_zip_name,
-)
+from studio.catalog.selectors.files import file_listing, source_zip_name
+from studio.catalog.selectors.findings import FileFindings, findings_for_file
 from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.verify import Finding
 from studio.pluginfmt.yamlio import load_yaml
@@ -193,7 +188,7 @@ class TestFilesTab:
         self, client: Client, personas, monkeypatch
     ) -> None:
         provider = make_provider(personas.team)
-        monkeypatch.setattr("studio.catalog.services.files.DEFAULT_MAX_SIZE", 1000)
+        monkeypatch.setattr("studio.catalog.selectors.files.DEFAULT_MAX_SIZE", 1000)
         client.force_login(personas.alice)
         body = client.get(url("catalog:provider-files", provider)).content.decode()
         assert "more than the 1000 bytes the packager and the daemon allow" in body
@@ -654,17 +649,6 @@ def finding(file: str, line: int | None, rule: str = "r") -> Finding:
 
 
 class TestFindingsHelpers:
-    def test_findings_are_grouped_by_file_and_line(self) -> None:
-        a, b, c = (
-            finding("a.yaml", 3),
-            finding("a.yaml", 3, "s"),
-            finding("b.yaml", None),
-        )
-        assert findings_by_location([a, b, c]) == {
-            ("a.yaml", 3): [a, b],
-            ("b.yaml", None): [c],
-        }
-
     def test_findings_for_a_file_keep_the_verifier_order(self) -> None:
         a, b, c = finding("a.yaml", 3), finding("b.yaml", 1), finding("a.yaml", None)
         assert findings_for_file([a, b, c], "a.yaml") == [a, c]
@@ -688,15 +672,11 @@ class TestFindingsHelpers:
             finding("m.yaml", pricing),
             finding("other.yaml", second),
         )
-        findings = [inside, outside, elsewhere]
-        assert findings_for_key(findings, "m.yaml", content, "parameter_rules", 1) == [
-            inside
-        ]
-        assert findings_for_key(findings, "m.yaml", content, "parameter_rules") == [
-            inside
-        ]
-        assert findings_for_key(findings, "m.yaml", content, "pricing") == [outside]
-        assert findings_for_key(findings, "m.yaml", content, "nope") == []
+        found = FileFindings([inside, outside, elsewhere], "m.yaml", content)
+        assert found.at("parameter_rules", 1) == [inside]
+        assert found.at("parameter_rules") == [inside]
+        assert found.at("pricing") == [outside]
+        assert found.at("nope") == []
 
     def test_a_file_that_is_no_yaml_matches_no_key(self) -> None:
-        assert findings_for_key([finding("m.yaml", 1)], "m.yaml", b"a: [", "a") == []
+        assert FileFindings([finding("m.yaml", 1)], "m.yaml", b"a: [").at("a") == []

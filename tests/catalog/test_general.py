@@ -10,7 +10,7 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studio.catalog import services
-from studio.catalog.forms import PNG_MAGIC
+from studio.catalog.forms.providers import PNG_MAGIC
 from studio.catalog.models import Provider
 from studio.pluginfmt.verify import verify
 from tests.factories import make_provider

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
 from studio.catalog import services
 from studio.catalog.models import ImportJob, Provider, ProviderFile, Runtime
-from studio.catalog.services import import_jobs, imports
+from studio.catalog.services import exports, import_jobs, import_report, imports
 from studio.pluginfmt.document import load_document
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder, read_package
@@ -52,7 +52,7 @@ def errors_of(files: dict[str, bytes]) -> set[tuple[str, str]]:
     return {(f.rule, f.file) for f in verify(files) if f.severity == "error"}
 
 
-def import_new(personas, files, **kwargs) -> imports.ImportReport:
+def import_new(personas, files, **kwargs) -> import_report.ImportReport:
     return imports.import_plugin(
         team=personas.team, user=personas.alice, files=files, **kwargs
     )
@@ -68,7 +68,7 @@ class TestCorpusRoundTrip:
 
         provider = Provider.objects.get(pk=report.provider_id)
         out = tmp_path / "export"
-        imports.provider_export(provider=provider, dest=out)
+        exports.provider_export(provider=provider, dest=out)
         exported = read_folder(out)
         assert sorted(exported) == sorted(files)
         for path, content in files.items():
@@ -204,7 +204,7 @@ class TestAtomicRefusal:
         def explode(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(imports, "_report", explode)
+        monkeypatch.setattr(imports, "build_report", explode)
         before = counts()
         with pytest.raises(RuntimeError):
             import_new(personas, plugin_files(restored_corpus))
@@ -465,16 +465,16 @@ class TestImportJobs:
 class TestExport:
     def test_it_finds_a_provider_by_id_or_author_and_name(self, personas):
         provider = make_provider(personas.team)
-        assert imports.provider_lookup(ref=str(provider.pk)) == provider
-        assert imports.provider_lookup(ref="acme/gateway") == provider
+        assert exports.provider_lookup(ref=str(provider.pk)) == provider
+        assert exports.provider_lookup(ref="acme/gateway") == provider
 
     def test_a_name_in_two_teams_needs_the_team(self, personas):
         mine = make_provider(personas.team)
         make_provider(personas.other_team)
-        with pytest.raises(imports.ExportFailed, match="several teams"):
-            imports.provider_lookup(ref="acme/gateway")
+        with pytest.raises(exports.ExportFailed, match="several teams"):
+            exports.provider_lookup(ref="acme/gateway")
         assert (
-            imports.provider_lookup(ref="acme/gateway", team_slug=personas.team.slug)
+            exports.provider_lookup(ref="acme/gateway", team_slug=personas.team.slug)
             == mine
         )
 
@@ -483,8 +483,8 @@ class TestExport:
     ):
         provider = make_provider(personas.team)
         (tmp_path / "keep.txt").write_text("mine")
-        with pytest.raises(imports.ExportFailed, match="not empty"):
-            imports.provider_export(provider=provider, dest=tmp_path)
+        with pytest.raises(exports.ExportFailed, match="not empty"):
+            exports.provider_export(provider=provider, dest=tmp_path)
         assert (tmp_path / "keep.txt").read_text() == "mine"
 
     def test_an_exported_zip_reimports_as_the_same_files(

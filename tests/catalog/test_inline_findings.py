@@ -16,7 +16,7 @@ from django.utils.html import escape
 
 from studio.catalog import services
 from studio.catalog.models import Provider, ProviderModel
-from studio.catalog.services import files as file_services
+from studio.catalog.selectors import findings as finding_selectors
 from studio.pluginfmt.document import dump_yaml
 from studio.pluginfmt.verify import verify
 from tests.factories import llm_model_data, make_provider
@@ -92,7 +92,7 @@ class TestStoredFindings:
         assert fixed.error_count == 0
 
     def test_stored_findings_reads_them_back_as_findings(self, provider):
-        found = file_services.stored_findings(provider)
+        found = finding_selectors.stored_findings(provider)
         assert found == verify(services.provider_files(provider))
 
     def test_stored_findings_skips_what_is_not_a_finding(self, provider):
@@ -100,7 +100,7 @@ class TestStoredFindings:
             "junk",
             {"rule": "x.y", "severity": "bad", "line": "12", "file": FLAWED},
         ]
-        (found,) = file_services.stored_findings(provider)
+        (found,) = finding_selectors.stored_findings(provider)
         assert (found.rule, found.severity, found.line) == ("x.y", "info", None)
 
     def test_the_migration_stores_the_findings_of_existing_providers(self, provider):
@@ -118,8 +118,8 @@ class TestStoredFindings:
 class TestFileFindings:
     def test_it_places_findings_by_key_and_lists_the_rest(self, provider):
         content = services.provider_files(provider)[FLAWED]
-        findings = file_services.stored_findings(provider)
-        found = file_services.FileFindings(findings, FLAWED, content)
+        findings = finding_selectors.stored_findings(provider)
+        found = finding_selectors.FileFindings(findings, FLAWED, content)
         assert rules_of(found.at("parameter_rules", 0)) == [
             "model.parameter.template-unknown"
         ]
@@ -133,25 +133,21 @@ class TestFileFindings:
             "model.feature.unknown",
             "model.properties.context-size",
         }
-        # The same answers as the one-off helper.
-        assert found.at("pricing") == file_services.findings_for_key(
-            findings, FLAWED, content, "pricing"
-        )
 
     def test_a_marker_counts_by_severity_errors_first(self, provider):
         content = services.provider_files(provider)[FLAWED]
-        found = file_services.FileFindings(
-            file_services.stored_findings(provider), FLAWED, content
+        found = finding_selectors.FileFindings(
+            finding_selectors.stored_findings(provider), FLAWED, content
         )
         m = found.marker()
         assert not m and m.level == ""
-        m = file_services.marker(found.findings)
+        m = finding_selectors.marker(found.findings)
         assert (m.errors, m.warnings, m.level) == (4, 1, "error")
         assert [f.severity for f in m][-1] == "warning"
 
     def test_an_unreadable_file_places_nothing_by_key(self, provider):
-        findings = file_services.stored_findings(provider)
-        found = file_services.FileFindings(findings, FLAWED, b"a: [")
+        findings = finding_selectors.stored_findings(provider)
+        found = finding_selectors.FileFindings(findings, FLAWED, b"a: [")
         assert found.at("pricing") == []
         assert len(found.findings) == 5
 
@@ -270,7 +266,7 @@ class TestModelFormFindings:
         assert response.status_code == 200
         top = between(html, 'id="model-findings"', "</div>")
         assert html.index('id="model-findings"') < html.index('name="model"')
-        for f in file_services.stored_findings(provider):
+        for f in finding_selectors.stored_findings(provider):
             if f.file == FLAWED:
                 assert f'<code class="rule">{f.rule}</code>' in top
                 assert escape(f.message) in top
@@ -674,7 +670,7 @@ class TestGeneralFindings:
         replace_files(provider, {"manifest.yaml": manifest.encode()})
         unplaced = [
             f
-            for f in file_services.stored_findings(provider)
+            for f in finding_selectors.stored_findings(provider)
             if f.file == "manifest.yaml"
         ]
         assert unplaced

@@ -4,7 +4,7 @@ import pytest
 
 from studio.catalog import services
 from studio.catalog.models import ProviderModel
-from studio.catalog.services import model_files, model_form
+from studio.catalog.services import model_form
 from studio.catalog.services import models as edits
 from studio.pluginfmt.document import dump_yaml, load_document
 from studio.pluginfmt.verify import verify
@@ -51,22 +51,6 @@ def add_model_file(provider, path: str, data: dict) -> None:
     files = services.provider_files(provider)
     files[path] = dump_yaml(data)
     services.provider_replace_files(provider=provider, files=files)
-
-
-class TestFileStem:
-    @pytest.mark.parametrize(
-        ("model_id", "stem"),
-        [
-            ("gpt-4o", "gpt-4o"),
-            ("Qwen/Qwen2.5-72B", "qwen-qwen2.5-72b"),
-            ("../../etc/passwd", "etc-passwd"),
-            ("a..b", "a.b"),
-            ("..", "model"),
-            ("llama3:8b", "llama3-8b"),
-        ],
-    )
-    def test_it_keeps_only_safe_lowercase_characters(self, model_id, stem):
-        assert model_files.file_stem(model_id) == stem
 
 
 class TestInlineUpdate:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from studio.catalog import services
 from studio.catalog.access import SESSION_TEAM
-from studio.catalog.forms import MAX_ICON_BYTES
+from studio.catalog.forms.providers import MAX_ICON_BYTES
 from studio.catalog.models import Membership, Provider, Role, Team
 from tests.factories import make_provider, make_user
 

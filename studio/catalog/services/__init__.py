@@ -66,14 +66,6 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def membership_add(*, team: Team, user: User, role: str) -> Membership:
-    """Add `user` to `team` with `role` (or change their role)."""
-    membership, _ = Membership.objects.update_or_create(
-        team=team, user=user, defaults={"role": role}
-    )
-    return membership
-
-
 # ---------------------------------------------------------------- files
 
 

@@ -13,11 +13,9 @@ from typing import Any
 
 from studio.catalog.models import Provider
 from studio.pluginfmt.document import I18n, Meta, PluginDocument, ProviderHelp, Spec
-from studio.pluginfmt.verify import Finding
+from studio.pluginfmt.document.edits import merge_i18n, text
 
 from . import SaveResult, provider_edit
-from .credentials import LANGUAGES, merge_i18n, text
-from .files import FileFindings, Marker, file_contents, marker, stored_findings
 
 ASSETS = "_assets/"
 LIGHT_ICON = "icon"
@@ -43,35 +41,6 @@ class GeneralValues:
     tags: list[str] = field(default_factory=list)
     icon: Any = None
     icon_dark: Any = None
-
-
-def _i18n(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {lang: text(value[lang]) for lang in LANGUAGES if value.get(lang)}
-
-
-def general_values(provider: Provider) -> GeneralValues:
-    """The general section as last saved."""
-    manifest = provider.manifest
-    declaration = provider.declaration
-    help_ = declaration.get("help")
-    help_ = help_ if isinstance(help_, dict) else {}
-    meta = manifest.get("meta")
-    meta = meta if isinstance(meta, dict) else {}
-    tags = manifest.get("tags")
-    return GeneralValues(
-        label=_i18n(manifest.get("label")),
-        description=_i18n(manifest.get("description")),
-        version=text(manifest.get("version")),
-        help_title=_i18n(help_.get("title")),
-        help_url=_i18n(help_.get("url")),
-        background=text(declaration.get("background")),
-        minimum_dify_version=text(meta.get("minimum_dify_version")),
-        tags=[text(t) for t in tags] if isinstance(tags, list) else [],
-        icon=text(manifest.get("icon")),
-        icon_dark=text(manifest.get("icon_dark")),
-    )
 
 
 def _unset(spec: Spec, name: str) -> None:
@@ -180,79 +149,3 @@ def provider_general_update(
             _replace_icon(doc, values.icon_dark, dark=True)
 
     return provider_edit(provider=provider, lock_version=lock_version, change=change)
-
-
-# ---------------------------------------------------------------- findings
-
-MANIFEST = "manifest.yaml"
-# Keys of the provider YAML that other sections edit (and show findings of).
-OTHER_SECTIONS = ("provider_credential_schema", "model_credential_schema", "models")
-
-
-@dataclass(frozen=True)
-class GeneralFindings:
-    """The stored findings of the general section, by the field they concern."""
-
-    label: Marker
-    description: Marker
-    version: Marker
-    help_title: Marker
-    help_url: Marker
-    background: Marker
-    minimum_dify_version: Marker
-    tags: Marker
-    icon: Marker
-    icon_dark: Marker
-    # Findings of manifest.yaml and the provider YAML no field above owns and
-    # no other section shows (unknown keys, types, plugin id, ...).
-    other: Marker
-
-
-def general_findings(provider: Provider) -> GeneralFindings:
-    """Where the general section shows the findings of the last save.
-
-    Reads manifest.yaml and the provider YAML (one query) only when they have
-    findings with a line to place.
-    """
-    findings = stored_findings(provider)
-    provider_path = provider.provider_path
-    wanted = [
-        p
-        for p in (MANIFEST, provider_path)
-        if any(f.file == p and f.line is not None for f in findings)
-    ]
-    contents = file_contents(provider, wanted)
-    manifest = FileFindings(findings, MANIFEST, contents.get(MANIFEST))
-    declaration = FileFindings(findings, provider_path, contents.get(provider_path))
-
-    def icon_files(*keys: str) -> list[Finding]:
-        names = {text(provider.manifest.get(k)) for k in keys}
-        return [f for f in findings if f.file in {ASSETS + n for n in names if n}]
-
-    help_url = declaration.at("help", "url")
-    placed = {
-        "label": manifest.at("label") + declaration.at("label"),
-        "description": manifest.at("description") + declaration.at("description"),
-        "version": manifest.at("version"),
-        "help_title": [f for f in declaration.at("help") if f not in help_url],
-        "help_url": help_url,
-        "background": declaration.at("background"),
-        "minimum_dify_version": manifest.at("meta", "minimum_dify_version"),
-        "tags": manifest.at("tags"),
-        "icon": manifest.at("icon")
-        + declaration.at("icon_small")
-        + declaration.at("icon_large")
-        + icon_files("icon"),
-        "icon_dark": manifest.at("icon_dark")
-        + declaration.at("icon_small_dark")
-        + declaration.at("icon_large_dark")
-        + icon_files("icon_dark"),
-    }
-    elsewhere = [f for key in OTHER_SECTIONS for f in declaration.at(key)]
-    other = manifest.rest(*placed.values()) + declaration.rest(
-        *placed.values(), elsewhere
-    )
-    return GeneralFindings(
-        **{name: marker(found) for name, found in placed.items()},
-        other=marker(other),
-    )

@@ -1,4 +1,4 @@
-"""Import an existing plugin into a team, and export a provider's files back.
+"""Import an existing plugin into a team (exporting it back: `exports`).
 
 An import stores every file of the plugin byte for byte (through
 `provider_create_from_files` / `provider_replace_files`), so an export with no
@@ -16,17 +16,13 @@ silently: `import_plugin` raises ImportConflict unless the caller chose
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from pydantic import BaseModel, Field
 
 from studio.catalog.models import ImportJob, Provider, Runtime, Team
 from studio.catalog.services import (
@@ -34,23 +30,19 @@ from studio.catalog.services import (
     SaveResult,
     StaleEdit,
     provider_create_from_files,
-    provider_files,
     provider_replace_files,
 )
 from studio.pluginfmt.document import (
-    MODEL_TYPE_KEYS,
-    MODEL_TYPES,
     DocumentError,
     PluginDocument,
     dump_document,
     load_document,
-    model_type_of,
 )
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
-from studio.pluginfmt.ignore import select_files
 from studio.pluginfmt.readers import read_any, read_package, read_zip
-from studio.pluginfmt.render import render_tree
-from studio.pluginfmt.verify import Finding, verify
+from studio.pluginfmt.verify import verify
+
+from .import_report import ImportReport, build_report
 
 logger = logging.getLogger(__name__)
 
@@ -125,62 +117,7 @@ class ImportConflict(ImportFailed):
         self.provider = provider
 
 
-class ExportFailed(Exception):
-    """The provider could not be found or written out."""
-
-
 # ------------------------------------------------------------------ report
-
-
-class IgnoredItem(BaseModel):
-    path: str
-    reason: str
-
-
-class FileItem(BaseModel):
-    path: str
-    size: int
-
-
-class ImportReport(BaseModel):
-    """What an import did, stored as JSON on its ImportJob."""
-
-    plugin_id: str
-    version: str = ""
-    mode: str = ImportJob.Mode.NEW
-    provider_id: int
-    job_id: int | None = None
-    source: str = ""
-    renamed_from: str | None = None
-    models: dict[str, int] = Field(default_factory=dict)
-    files: list[FileItem] = Field(default_factory=list)
-    total_bytes: int = 0
-    findings: list[dict[str, Any]] = Field(default_factory=list)
-    orphans: list[str] = Field(default_factory=list)
-    ignored: list[IgnoredItem] = Field(default_factory=list)
-    changed_paths: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-
-    @property
-    def model_count(self) -> int:
-        return sum(self.models.values())
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.get("severity") == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.get("severity") == "warning")
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON data, with the counts pages and `--json` show."""
-        return self.model_dump(mode="json") | {
-            "model_count": self.model_count,
-            "file_count": len(self.files),
-            "errors": self.errors,
-            "warnings": self.warnings,
-        }
 
 
 def report_of(job: ImportJob) -> ImportReport | None:
@@ -266,7 +203,7 @@ def import_plugin(
             if result.provider.runtime != Runtime.IMPORTED:
                 result.provider.runtime = Runtime.IMPORTED
                 result.provider.save(update_fields=["runtime"])
-            report = _report(
+            report = build_report(
                 doc=doc,
                 files=files,
                 result=result,
@@ -387,72 +324,6 @@ def _copy_name(team: Team, author: str, name: str) -> str:
         n += 1
 
 
-def _report(
-    *,
-    doc: PluginDocument,
-    files: PluginFiles,
-    result: SaveResult,
-    mode: str,
-    source: str,
-    renamed_from: str | None,
-    notes: list[str],
-) -> ImportReport:
-    provider = result.provider
-    counts = Counter(model_type_of(m.type_key) for m in doc.models)
-    order = list(MODEL_TYPE_KEYS)
-    models = {
-        t: counts[t]
-        for t in sorted(counts, key=lambda t: (order.index(t) if t in order else 99, t))
-    }
-    ignored = [
-        IgnoredItem(
-            path=path,
-            reason="YAML under models/ that no `models.<type>.predefined` glob of "
-            "the provider matches: Dify does not load it (kept as a file)",
-        )
-        for path in doc.orphans
-    ]
-    for key in doc.provider.spec.models or {}:
-        if key not in MODEL_TYPES:
-            ignored.append(
-                IgnoredItem(
-                    path=doc.provider.path,
-                    reason=f"`models.{key}` is not a key Dify reads "
-                    f"({', '.join(MODEL_TYPES)}): its models are not loaded",
-                )
-            )
-    packaged = select_files(files)
-    ignored.extend(
-        IgnoredItem(
-            path=path,
-            reason="left out of packages by .difyignore (kept in the studio)",
-        )
-        for path in sorted(files)
-        if path not in packaged
-    )
-    return ImportReport(
-        plugin_id=provider.plugin_id,
-        version=provider.version,
-        mode=mode,
-        provider_id=provider.pk,
-        source=source,
-        renamed_from=renamed_from,
-        models=models,
-        files=[FileItem(path=p, size=len(files[p])) for p in sorted(files)],
-        total_bytes=sum(len(c) for c in files.values()),
-        findings=[_jsonable(f) for f in result.findings],
-        orphans=list(doc.orphans),
-        ignored=ignored,
-        changed_paths=result.changed_paths if mode == "new-version" else [],
-        notes=notes,
-    )
-
-
-def _jsonable(finding: Finding) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(json.dumps(finding.as_dict(), default=str))
-    return data
-
-
 # ------------------------------------------------------------------ sources
 
 
@@ -522,62 +393,3 @@ def team_by_slug(slug: str | None) -> Team:
     if not teams:
         raise ImportFailed("there is no team yet: create one first")
     raise ImportFailed("there are several teams: name one with --team SLUG")
-
-
-# ------------------------------------------------------------------ export
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    provider: Provider
-    path: Path
-    files: int
-    total_bytes: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "provider_id": self.provider.pk,
-            "plugin": self.provider.plugin_id,
-            "output": str(self.path),
-            "files": self.files,
-            "bytes": self.total_bytes,
-        }
-
-
-def provider_lookup(*, ref: str, team_slug: str | None = None) -> Provider:
-    """A provider by numeric id or `author/name` (within `team_slug` if given)."""
-    providers = Provider.objects.select_related("team")
-    if team_slug:
-        providers = providers.filter(team__slug=team_slug)
-    if ref.isdigit():
-        found = list(providers.filter(pk=int(ref)))
-    else:
-        author, sep, name = ref.partition("/")
-        if not sep or not author or not name:
-            raise ExportFailed(f"{ref!r}: give a provider id or author/name")
-        found = list(providers.filter(author=author, name=name)[:2])
-    if not found:
-        raise ExportFailed(f"no provider {ref}")
-    if len(found) > 1:
-        raise ExportFailed(f"{ref} exists in several teams: name one with --team SLUG")
-    return found[0]
-
-
-def provider_export(
-    *, provider: Provider, dest: str | os.PathLike[str], overwrite: bool = False
-) -> ExportResult:
-    """Write the provider's files under `dest`, exactly as stored."""
-    files = provider_files(provider)
-    try:
-        render_tree(files, dest, overwrite=overwrite)
-    except (FileExistsError, UnsafeInput) as exc:
-        raise ExportFailed(str(exc)) from None
-    except OSError as exc:
-        raise ExportFailed(f"{dest}: {exc.strerror or exc}") from None
-    return ExportResult(
-        provider=provider,
-        path=Path(dest),
-        files=len(files),
-        total_bytes=sum(len(c) for c in files.values()),
-    )

@@ -20,20 +20,18 @@ from studio.pluginfmt.document import (
     dump_yaml,
     type_key,
 )
-from studio.pluginfmt.yamlio import YamlError, load_yaml
-
-from . import SaveResult, provider_edit
-from .model_files import (
+from studio.pluginfmt.document.edits import (
     LANGUAGES,
-    RULE_KEYS,
-    entry_at,
     new_model_path,
     position_names,
-    refuse_taken_id,
     same_decimal,
     set_position,
     set_spec,
 )
+from studio.pluginfmt.yamlio import YamlError, load_yaml
+
+from . import SaveResult, provider_edit
+from .model_files import RULE_KEYS, entry_at, refuse_taken_id
 
 # ---------------------------------------------------------------- the model form
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from studio.catalog.models import Provider, ProviderModel
@@ -24,6 +23,19 @@ from studio.pluginfmt.document import (
     model_type_of,
     type_key,
 )
+from studio.pluginfmt.document.edits import (
+    ensure_position_file,
+    is_number,
+    max_tokens_rule,
+    new_model_path,
+    ordered_ids,
+    parse_rule_value,
+    position_names,
+    rule_effective,
+    same_decimal,
+    set_position,
+    set_spec,
+)
 
 from . import SaveResult, provider_edit
 from .model_files import (
@@ -31,18 +43,8 @@ from .model_files import (
     ModelProblem,
     StaleModel,
     check_model_lock,
-    ensure_position_file,
     entry_at,
-    is_number,
-    max_tokens_rule,
-    new_model_path,
-    ordered_ids,
-    position_names,
     refuse_taken_id,
-    rule_effective,
-    same_decimal,
-    set_position,
-    set_spec,
 )
 
 __all__ = ["CONTEXT_TYPES", "ModelProblem", "StaleModel"]
@@ -406,36 +408,3 @@ def _bulk_rule_default(data: dict[str, Any], name: str, text: str) -> str:
     if rule.get("default") != value or "default" not in rule:
         rule["default"] = value
     return ""
-
-
-def parse_rule_value(kind: str, text: str) -> Any:
-    """A rule value typed as the rule's type says; ValueError with a reason."""
-    text = text.strip()
-    if kind == "int":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(
-                f"{text!r} is not a whole number (the rule is int)"
-            ) from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(f"{text!r} is not a whole number (the rule is int)")
-        return int(number)
-    if kind == "float":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{text!r} is not a number (the rule is float)") from None
-        if not number.is_finite():
-            raise ValueError(f"{text!r} is not a finite number")
-        return float(number)
-    if kind == "boolean":
-        lowered = text.lower()
-        if lowered in ("true", "yes", "1"):
-            return True
-        if lowered in ("false", "no", "0"):
-            return False
-        raise ValueError(f"{text!r} is not true or false (the rule is boolean)")
-    if kind in ("string", "text"):
-        return text
-    raise ValueError(f"the rule has no usable type ({kind or 'none'})")

@@ -10,16 +10,16 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from ..access import get_provider_for_user
 from ..models import Membership, Provider, ProviderFile
 from ..provider_page import provider_context
-from ..services import files as file_services
+from ..selectors import files as file_selectors
+from ..selectors import findings as finding_selectors
 
 # Nothing runs and nothing loads: an SVG may only use its inline styles.
 RAW_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -29,7 +29,7 @@ def _get_file_for_user(
     request: AuthedHttpRequest, provider_id: int
 ) -> tuple[ProviderFile, Provider, Membership]:
     provider, membership = get_provider_for_user(request, provider_id)
-    row = file_services.provider_file(provider, request.GET.get("path", ""))
+    row = file_selectors.provider_file(provider, request.GET.get("path", ""))
     if row is None:
         raise Http404("No such file.")
     return row, provider, membership
@@ -46,12 +46,10 @@ def _line_param(request: AuthedHttpRequest) -> int | None:
 def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
     context = provider_context(provider, membership, "files") | {
-        "listing": file_services.file_listing(provider),
+        "listing": file_selectors.file_listing(provider),
         "preview": None,
     }
-    if request.htmx:
-        return render(request, "catalog/provider_files.html#section", context)
-    return render(request, "catalog/provider_files.html", context)
+    return render_page(request, "catalog/provider_files.html", context)
 
 
 @require_GET
@@ -59,14 +57,12 @@ def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
 def provider_file_view(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     row, provider, membership = _get_file_for_user(request, provider_id)
     context = provider_context(provider, membership, "files") | {
-        "listing": file_services.file_listing(provider),
-        "preview": file_services.file_preview(row),
+        "listing": file_selectors.file_listing(provider),
+        "preview": file_selectors.file_preview(row),
         "line": _line_param(request),
     }
-    if request.htmx:
-        # The whole section, so the tree marks the file now selected.
-        return render(request, "catalog/provider_files.html#section", context)
-    return render(request, "catalog/provider_files.html", context)
+    # htmx gets the whole section, so the tree marks the file now selected.
+    return render_page(request, "catalog/provider_files.html", context)
 
 
 @require_GET
@@ -74,11 +70,11 @@ def provider_file_view(request: AuthedHttpRequest, provider_id: int) -> HttpResp
 def provider_file_raw(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     row, _, _ = _get_file_for_user(request, provider_id)
     content = bytes(row.content)
-    media_type = file_services.media_type_of(row.path, content)
+    media_type = file_selectors.media_type_of(row.path, content)
     filename = row.path.rsplit("/", 1)[-1]
     if media_type is not None:
         disposition = content_disposition_header(False, filename)
-    elif file_services.text_of(content) is not None:
+    elif file_selectors.text_of(content) is not None:
         media_type = "text/plain; charset=utf-8"
         disposition = content_disposition_header(False, filename)
     else:
@@ -99,10 +95,10 @@ def provider_files_download(
 ) -> HttpResponse:
     provider, _ = get_provider_for_user(request, provider_id)
     response = HttpResponse(
-        file_services.source_zip(provider), content_type="application/zip"
+        file_selectors.source_zip(provider), content_type="application/zip"
     )
     response["Content-Disposition"] = content_disposition_header(
-        True, file_services.source_zip_name(provider)
+        True, file_selectors.source_zip_name(provider)
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-cache"
@@ -115,28 +111,28 @@ def provider_findings(request: AuthedHttpRequest, provider_id: int) -> HttpRespo
     provider, membership = get_provider_for_user(request, provider_id)
     # The findings of the last save, as stored with it: the header's counts,
     # the markers beside the fields and this list always describe one run.
-    findings = file_services.stored_findings(provider)
+    findings = finding_selectors.stored_findings(provider)
     paths = set(provider.files.values_list("path", flat=True))
     severity = request.GET.get("severity", "")
-    if severity not in file_services.SEVERITIES:
+    if severity not in finding_selectors.SEVERITIES:
         severity = ""
-    rows = file_services.finding_rows(
+    rows = finding_selectors.finding_rows(
         (f for f in findings if not severity or f.severity == severity), paths
     )
     groups = [
         (level, [r for r in rows if r.finding.severity == level])
-        for level in file_services.SEVERITIES
+        for level in finding_selectors.SEVERITIES
         if not severity or level == severity
     ]
     context = provider_context(provider, membership, "findings") | {
         "severity": severity,
-        "counts": file_services.severity_counts(findings),
+        "counts": finding_selectors.severity_counts(findings),
         "total": len(findings),
         "groups": groups,
     }
-    if request.htmx:
-        return render(request, "catalog/provider_findings.html#findings", context)
-    return render(request, "catalog/provider_findings.html", context)
+    return render_page(
+        request, "catalog/provider_findings.html", context, partial="findings"
+    )
 
 
 @require_GET
@@ -153,37 +149,3 @@ def provider_findings_summary(
         "catalog/files/findings_badge.html",
         {"provider": provider, "membership": membership},
     )
-
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/files/",
-        provider_files,
-        name="provider-files",
-    ),
-    path(
-        "providers/<int:provider_id>/files/view",
-        provider_file_view,
-        name="provider-file",
-    ),
-    path(
-        "providers/<int:provider_id>/files/raw",
-        provider_file_raw,
-        name="provider-file-raw",
-    ),
-    path(
-        "providers/<int:provider_id>/files/download",
-        provider_files_download,
-        name="provider-files-download",
-    ),
-    path(
-        "providers/<int:provider_id>/findings/",
-        provider_findings,
-        name="provider-findings",
-    ),
-    path(
-        "providers/<int:provider_id>/findings/summary",
-        provider_findings_summary,
-        name="provider-findings-summary",
-    ),
-]

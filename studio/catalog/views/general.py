@@ -5,24 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 
 from ..access import get_provider_for_user
-from ..forms import LANGUAGES
-from ..forms_general import COLOUR_RE, GeneralForm
+from ..forms.general import COLOUR_RE, GeneralForm
+from ..forms.providers import LANGUAGES
 from ..provider_page import provider_context
+from ..selectors.general import general_findings, general_values
 from ..services import StaleEdit
 from ..services.general import (
     GeneralValues,
-    general_findings,
-    general_values,
     provider_general_update,
 )
+from .editing import handle_edit_form
 
 PAGE = "catalog/provider_general_edit.html"
 
@@ -83,54 +81,41 @@ def provider_general_edit(request: AuthedHttpRequest, provider_id: int) -> HttpR
         request.FILES if posting else None,
         initial=initial,
     )
-    status = 200
-    conflict = None
-    form_lock = provider.lock_version
-    if posting and form.is_valid():
-        form_lock = form.cleaned_data["lock_version"]
-        values = form.values()
-        try:
-            provider_general_update(
-                provider=provider, lock_version=form_lock, values=values
-            )
-        except StaleEdit as exc:
-            status = 409
-            now = general_values(exc.provider)
+
+    def save() -> HttpResponse:
+        provider_general_update(
+            provider=provider,
+            lock_version=form.cleaned_data["lock_version"],
+            values=form.values(),
+        )
+        messages.success(request, "General section saved.")
+        url = reverse("catalog:provider-detail", kwargs={"provider_id": provider.pk})
+        return redirect_page(request, url)
+
+    def show(stale: StaleEdit | None) -> HttpResponse:
+        conflict = None
+        form_lock = provider.lock_version
+        if stale is not None:
+            values = form.values()
             conflict = {
-                "your_version": form_lock,
-                "saved_version": exc.provider.lock_version,
-                "rows": compare(values, now),
+                "your_version": form.cleaned_data["lock_version"],
+                "saved_version": stale.provider.lock_version,
+                "rows": compare(values, general_values(stale.provider)),
                 "icons": bool(values.icon or values.icon_dark),
             }
-            form_lock = exc.provider.lock_version
-        else:
-            messages.success(request, "General section saved.")
-            url = reverse(
-                "catalog:provider-detail", kwargs={"provider_id": provider.pk}
-            )
-            if request.htmx:
-                return HttpResponseClientRedirect(url)
-            return redirect(url)
-    context = provider_context(
-        provider,
-        membership,
-        "general",
-        form=form,
-        form_lock=form_lock,
-        conflict=conflict,
-        swatch=_swatch(form["background"].value()),
-        icon=saved.icon,
-        icon_dark=saved.icon_dark,
-        gf=general_findings(provider),
-    )
-    template = f"{PAGE}#section" if request.htmx else PAGE
-    return render(request, template, context, status=status)
+            form_lock = stale.provider.lock_version
+        context = provider_context(
+            provider,
+            membership,
+            "general",
+            form=form,
+            form_lock=form_lock,
+            conflict=conflict,
+            swatch=_swatch(form["background"].value()),
+            icon=saved.icon,
+            icon_dark=saved.icon_dark,
+            gf=general_findings(provider),
+        )
+        return render_page(request, PAGE, context, status=409 if stale else 200)
 
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/general/edit",
-        provider_general_edit,
-        name="provider-general-edit",
-    ),
-]
+    return handle_edit_form(request, is_valid=form.is_valid, save=save, show=show)

@@ -9,18 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 
 from .. import services
 from ..access import get_provider_for_user, require_membership
-from ..forms_imports import ImportChoiceForm, ImportUploadForm
+from ..forms.imports import ImportChoiceForm, ImportUploadForm
 from ..models import ImportJob, Membership
 from ..provider_page import provider_context
 from ..services import import_jobs, imports
@@ -123,11 +123,9 @@ def _provider_import(
         )[:RECENT_JOBS],
         "max_mib": imports.MAX_UPLOAD_BYTES // 1024 // 1024,
     }
-    if request.htmx:
-        return render(
-            request, "catalog/import_upload.html#form", context, status=status
-        )
-    return render(request, "catalog/import_upload.html", context, status=status)
+    return render_page(
+        request, "catalog/import_upload.html", context, partial="form", status=status
+    )
 
 
 def _after_upload(request: AuthedHttpRequest, job: ImportJob) -> HttpResponse:
@@ -138,9 +136,7 @@ def _after_upload(request: AuthedHttpRequest, job: ImportJob) -> HttpResponse:
         )
     else:
         url = reverse("catalog:import-job", kwargs={"job_id": job.pk})
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect_page(request, url)
 
 
 # ------------------------------------------------------------------ job
@@ -211,9 +207,9 @@ def import_job_choose(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
         else:
             return _after_upload(request, job)
     context = _job_context(job, membership, choice_form=form, error=error)
-    if request.htmx:
-        return render(request, "catalog/import_job.html#status", context, status=status)
-    return render(request, "catalog/import_job.html", context, status=status)
+    return render_page(
+        request, "catalog/import_job.html", context, partial="status", status=status
+    )
 
 
 @require_POST
@@ -226,10 +222,7 @@ def import_job_cancel(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
         context = _job_context(job, membership, error=exc.message)
         return render(request, "catalog/import_job.html", context, status=400)
     messages.info(request, f"Import of {job.source_name} cancelled.")
-    url = reverse("catalog:provider-import")
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect_page(request, reverse("catalog:provider-import"))
 
 
 # ------------------------------------------------------------------ report
@@ -253,27 +246,4 @@ def provider_import_report(
         job=job,
         report=imports.report_of(job) if job else None,
     )
-    if request.htmx:
-        return render(request, "catalog/import_report.html#report", context)
-    return render(request, "catalog/import_report.html", context)
-
-
-urlpatterns = [
-    path("providers/import", provider_import, name="provider-import"),
-    path("providers/import/<int:job_id>/", import_job, name="import-job"),
-    path(
-        "providers/import/<int:job_id>/choose",
-        import_job_choose,
-        name="import-job-choose",
-    ),
-    path(
-        "providers/import/<int:job_id>/cancel",
-        import_job_cancel,
-        name="import-job-cancel",
-    ),
-    path(
-        "providers/<int:provider_id>/import-report",
-        provider_import_report,
-        name="provider-import-report",
-    ),
-]
+    return render_page(request, "catalog/import_report.html", context, partial="report")

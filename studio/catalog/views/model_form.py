@@ -11,22 +11,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
 
-from .. import services
 from ..access import get_model_for_user, get_provider_for_user
-from ..forms_model_editor import ModelEditor, ModelForm
-from ..forms_models import TEMPLATE_CHOICES
+from ..forms.model_form import ModelEditor, ModelForm
+from ..forms.models import TEMPLATE_CHOICES
 from ..models import Membership, Provider, ProviderModel
 from ..provider_page import provider_context
-from ..services import model_files, model_form
-from ..services.files import FileFindings, marker, stored_findings
+from ..selectors.findings import FileFindings, marker, stored_findings
+from ..services import StaleEdit, model_files, model_form
+from .editing import handle_edit_form
 from .model_rows import TYPE_LABELS
 
 
@@ -173,13 +172,11 @@ def _editor_context(
 def _render_editor(
     request: AuthedHttpRequest, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
-    name = "catalog/model_form.html"
     editor: ModelEditor = context["editor"]
-    if request.htmx and editor.action == "preview" and status == 200:
-        name += "#preview"
-    elif request.htmx:
-        name += "#editor"
-    return render(request, name, context, status=status)
+    partial = "preview" if editor.action == "preview" and status == 200 else "editor"
+    return render_page(
+        request, "catalog/model_form.html", context, partial=partial, status=status
+    )
 
 
 def _model_form(
@@ -196,45 +193,35 @@ def _model_form(
     if model is not None:
         taken.discard(model.model)
     source = _saved_source(provider, model.path) if model else None
-    if request.method != "POST":
-        editor = ModelEditor(
-            model_type=model_type,
-            spec=model.spec if model else None,
-            saved_id=saved_id,
-            taken_ids=taken,
-        )
-        context = _editor_context(
-            provider,
-            membership,
-            editor,
-            model=model,
-            action_url=action_url,
-            source=source,
-            lock_version=provider.lock_version,
-        )
-        return _render_editor(request, context)
-
+    posting = request.method == "POST"
     editor = ModelEditor(
         model_type=model_type,
-        data=request.POST,
+        data=request.POST if posting else None,
         spec=model.spec if model else None,
         saved_id=saved_id,
         taken_ids=taken,
     )
-    try:
-        lock_version = int(request.POST.get("lock_version", ""))
-    except ValueError:
-        lock_version = -1
-    validate_only = request.POST.get("_validate") == "1"
-    if validate_only and request.htmx:
-        # Live check of the id as it is typed: only its errors, nothing saved.
+    lock_version = provider.lock_version
+    if posting:
+        try:
+            lock_version = int(request.POST.get("lock_version", ""))
+        except ValueError:
+            lock_version = -1
+
+    def feedback() -> HttpResponse:
+        # Live check of the id as it is typed: only its errors.
         editor.form.is_valid()
         return render(
             request,
             "catalog/model_form.html#model-id-feedback",
             {"form": editor.form, "show_errors": True},
         )
-    if editor.action == "save" and not validate_only and editor.is_valid():
+
+    def is_valid() -> bool:
+        # Adding or removing a row re-renders the form; only "save" saves.
+        return editor.action == "save" and editor.is_valid()
+
+    def save() -> HttpResponse | None:
         try:
             _, saved_path = model_form.model_save(
                 provider=provider,
@@ -243,51 +230,51 @@ def _model_form(
                 model=model,
                 values=editor.values(),
             )
-        except services.StaleEdit as exc:
-            current = exc.provider
-            current_model = (
-                current.models.filter(pk=model.pk).first() if model else None
-            )
+        except model_files.ModelProblem as exc:
+            field_name = exc.field if exc.field in editor.form.fields else None
+            editor.form.add_error(field_name, exc.message)
+            return None
+        except model_files.StaleModel:
+            messages.error(request, "That model was deleted by someone else.")
+            return redirect_page(request, _base(provider))
+        verb = "Saved" if model else "Added"
+        messages.success(request, f"{verb} {editor.values().model} ({saved_path}).")
+        saved = provider.models.filter(path=saved_path).first()
+        anchor = f"#m-{saved.pk}" if saved else ""
+        return redirect_page(request, _base(provider) + anchor)
+
+    def show(stale: StaleEdit | None) -> HttpResponse:
+        if stale is None:
             context = _editor_context(
                 provider,
                 membership,
                 editor,
-                model=current_model or model,
+                model=model,
                 action_url=action_url,
-                source=_saved_source(current, model.path) if model else None,
-                lock_version=current.lock_version,
-                stale=True,
-                findings_of=current,
+                source=source,
+                lock_version=lock_version
+                if lock_version >= 0
+                else provider.lock_version,
             )
-            return _render_editor(request, context, status=409)
-        except model_files.ModelProblem as exc:
-            field_name = exc.field if exc.field in editor.form.fields else None
-            editor.form.add_error(field_name, exc.message)
-        except model_files.StaleModel:
-            messages.error(request, "That model was deleted by someone else.")
-            return _redirect(request, _base(provider))
-        else:
-            verb = "Saved" if model else "Added"
-            messages.success(request, f"{verb} {editor.values().model} ({saved_path}).")
-            saved = provider.models.filter(path=saved_path).first()
-            anchor = f"#m-{saved.pk}" if saved else ""
-            return _redirect(request, _base(provider) + anchor)
-    context = _editor_context(
-        provider,
-        membership,
-        editor,
-        model=model,
-        action_url=action_url,
-        source=source,
-        lock_version=lock_version if lock_version >= 0 else provider.lock_version,
+            return _render_editor(request, context)
+        current = stale.provider
+        current_model = current.models.filter(pk=model.pk).first() if model else None
+        context = _editor_context(
+            provider,
+            membership,
+            editor,
+            model=current_model or model,
+            action_url=action_url,
+            source=_saved_source(current, model.path) if model else None,
+            lock_version=current.lock_version,
+            stale=True,
+            findings_of=current,
+        )
+        return _render_editor(request, context, status=409)
+
+    return handle_edit_form(
+        request, is_valid=is_valid, save=save, show=show, feedback=feedback
     )
-    return _render_editor(request, context)
-
-
-def _redirect(request: AuthedHttpRequest, url: str) -> HttpResponse:
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 @require_http_methods(["GET", "POST"])

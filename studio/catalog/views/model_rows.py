@@ -10,18 +10,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS
+from studio.pluginfmt.document.edits import (
+    max_tokens_rule,
+    rule_effective,
+    same_decimal,
+)
 from studio.pluginfmt.verify import Finding
 
-from ..forms_models import UNIT_PRESETS, template_summary
+from ..forms.models import UNIT_PRESETS, template_summary
 from ..models import Provider, ProviderModel
-from ..services import model_files
-from ..services.files import (
+from ..selectors.findings import (
     FileFindings,
     Marker,
     file_contents,
     marker,
     stored_findings,
 )
+from ..services import model_files
 
 TYPE_LABELS = {
     "llm": "LLM",
@@ -69,8 +74,8 @@ def _row_values(model: ProviderModel) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = model.spec if isinstance(model.spec, dict) else {}
     props = spec.get("model_properties")
     props = props if isinstance(props, dict) else {}
-    rule = model_files.max_tokens_rule(spec.get("parameter_rules"))
-    effective = model_files.rule_effective(rule) if rule is not None else {}
+    rule = max_tokens_rule(spec.get("parameter_rules"))
+    effective = rule_effective(rule) if rule is not None else {}
     pricing = spec.get("pricing")
     pricing = pricing if isinstance(pricing, dict) else {}
 
@@ -108,7 +113,7 @@ def make_row(model: ProviderModel, base: str, findings: Marker | None = None) ->
         (
             name
             for value, name in UNIT_PRESETS[:-1]
-            if unit and model_files.same_decimal(unit, value)
+            if unit and same_decimal(unit, value)
         ),
         f"unit {unit}" if unit else "",
     )

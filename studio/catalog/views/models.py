@@ -5,7 +5,7 @@ JavaScript they are plain POST forms that redirect back). Row actions check the
 row's model `lock_version`; bulk actions and drag-and-drop ordering check the
 provider's. The page reads the model rows once (`model_rows`): the number of
 queries does not grow with the number of models. The model form's views are
-in `model_form`; all routes of the section are listed here.
+in `model_form`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
 from ..access import get_model_for_user, get_provider_for_user
-from ..forms_models import (
+from ..forms.models import (
     BULK_ACTIONS,
     CURRENCIES,
     UNIT_PRESETS,
@@ -37,7 +37,6 @@ from ..forms_models import (
 from ..models import Membership, Provider
 from ..provider_page import provider_context
 from ..services import models as edits
-from .model_form import model_edit, model_new
 from .model_rows import (
     Row,
     findings_by_path,
@@ -97,10 +96,9 @@ def _render_table(
     **extra: Any,
 ) -> HttpResponse:
     context = _table_context(provider, membership, **extra)
-    name = "catalog/provider_models.html"
-    if request.htmx:
-        name += "#table"
-    return render(request, name, context, status=status)
+    return render_page(
+        request, "catalog/provider_models.html", context, partial="table", status=status
+    )
 
 
 # ---------------------------------------------------------------- the table
@@ -437,44 +435,3 @@ def _report_text(report: edits.BulkResult) -> str:
     if report.skipped:
         parts.append(f"skipped {len(report.skipped)}")
     return ", ".join(parts) + "."
-
-
-urlpatterns = [
-    path(
-        "providers/<int:provider_id>/models/",
-        provider_models,
-        name="provider-models",
-    ),
-    path("providers/<int:provider_id>/models/new", model_new, name="model-new"),
-    path(
-        "providers/<int:provider_id>/models/order",
-        models_reorder,
-        name="models-reorder",
-    ),
-    path("providers/<int:provider_id>/models/bulk", models_bulk, name="models-bulk"),
-    path(
-        "providers/<int:provider_id>/models/<int:model_id>/edit",
-        model_edit,
-        name="model-edit",
-    ),
-    path(
-        "providers/<int:provider_id>/models/<int:model_id>/",
-        model_row,
-        name="model-row",
-    ),
-    path(
-        "providers/<int:provider_id>/models/<int:model_id>/duplicate",
-        model_duplicate,
-        name="model-duplicate",
-    ),
-    path(
-        "providers/<int:provider_id>/models/<int:model_id>/delete",
-        model_delete,
-        name="model-delete",
-    ),
-    path(
-        "providers/<int:provider_id>/models/<int:model_id>/move",
-        model_move,
-        name="model-move",
-    ),
-]

@@ -7,15 +7,15 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from studio.lib.http import AuthedHttpRequest
+from studio.lib.http import AuthedHttpRequest, render_page
 from studio.pluginfmt.scaffold import NewPlugin
 
 from .. import services
 from ..access import current_membership, get_provider_for_user
-from ..forms import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
+from ..forms.providers import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderForm
 from ..models import Provider
 from ..provider_page import provider_context
-from ..services.general import general_findings
+from ..selectors.general import general_findings
 
 
 @require_GET
@@ -50,9 +50,9 @@ def provider_list(request: AuthedHttpRequest) -> HttpResponse:
         "type_choices": MODEL_TYPE_CHOICES,
         "method_choices": METHOD_CHOICES,
     }
-    if request.htmx:
-        return render(request, "catalog/provider_list.html#results", context)
-    return render(request, "catalog/provider_list.html", context)
+    return render_page(
+        request, "catalog/provider_list.html", context, partial="results"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,6 +113,4 @@ def provider_detail(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
             .order_by("model_type")
         ),
     }
-    if request.htmx:
-        return render(request, "catalog/provider_detail.html#section", context)
-    return render(request, "catalog/provider_detail.html", context)
+    return render_page(request, "catalog/provider_detail.html", context)

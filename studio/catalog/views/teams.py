@@ -10,7 +10,7 @@ from studio.lib.http import AuthedHttpRequest
 
 from .. import services
 from ..access import SESSION_TEAM, memberships_of
-from ..forms import TeamForm
+from ..forms.teams import TeamForm
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from studio.catalog.services import imports
+from studio.catalog.services import exports, imports
 from studio.pluginfmt import checksum as checksums
 from studio.pluginfmt import package as packaging
 from studio.pluginfmt import signing
@@ -427,13 +427,13 @@ def import_summary(report: Any) -> str:
 
 def handle_export(cmd: Command, options: dict[str, Any]) -> int:
     try:
-        provider = imports.provider_lookup(
+        provider = exports.provider_lookup(
             ref=options["provider"], team_slug=options["team"]
         )
-        result = imports.provider_export(
+        result = exports.provider_export(
             provider=provider, dest=options["output"], overwrite=options["force"]
         )
-    except imports.ExportFailed as exc:
+    except exports.ExportFailed as exc:
         _fail(cmd, options, {"ok": False, "error": str(exc)}, f"not exported: {exc}")
         return FAILED
     cmd.emit(

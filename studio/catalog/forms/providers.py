@@ -1,4 +1,4 @@
-"""Forms of the catalog: they validate and clean, services do the work."""
+"""The new-provider form, and what other forms share: languages, icons, choices."""
 
 from __future__ import annotations
 
@@ -167,7 +167,3 @@ NewProviderForm.base_fields.update(i18n_fields("label", "Label", max_length=200)
 NewProviderForm.base_fields.update(
     i18n_fields("description", "Description", max_length=1000)
 )
-
-
-class TeamForm(forms.Form):
-    name = forms.CharField(label="Team name", max_length=100)

@@ -8,12 +8,8 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
-from .forms import LANGUAGES
-from .services.credentials import (
+from studio.pluginfmt.document.edits import (
     CHOICE_TYPES,
-    MAX_FIELDS,
-    MODEL,
-    MODEL_TYPE_VARIABLE,
     Condition,
     FieldValues,
     OptionValues,
@@ -22,6 +18,9 @@ from .services.credentials import (
     show_on_pairs,
     text,
 )
+
+from ..services.credentials import MAX_FIELDS, MODEL, MODEL_TYPE_VARIABLE
+from .providers import LANGUAGES
 
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TYPE_CHOICES = [

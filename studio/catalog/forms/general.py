@@ -10,8 +10,8 @@ from packaging.version import InvalidVersion, Version
 
 from studio.pluginfmt.verify.manifest import TAGS
 
-from .forms import LANGUAGES, clean_icon
-from .services.general import GeneralValues
+from ..services.general import GeneralValues
+from .providers import LANGUAGES, clean_icon
 
 # The daemon's manifest version rule (Go `\w` is ASCII), format doc §2.1.
 VERSION_RE = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}(-[0-9A-Za-z_]{1,16})?$")

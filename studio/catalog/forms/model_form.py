@@ -16,8 +16,10 @@ from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import QueryDict
 
 from studio.pluginfmt.document import MODEL_FEATURES, PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import LANGUAGES, parse_decimal
 
-from .forms_model_rules import (
+from ..services.model_form import ModelValues, PricingValues
+from .model_rules import (
     RuleForm,
     RuleFormSet,
     VoiceForm,
@@ -25,7 +27,7 @@ from .forms_model_rules import (
     rules_initial,
     voices_initial,
 )
-from .forms_models import (
+from .models import (
     CURRENCIES,
     LANGUAGE_NAMES,
     MAX_RULES,
@@ -36,8 +38,6 @@ from .forms_models import (
     validate_model_id,
     value_text,
 )
-from .services.model_files import LANGUAGES, parse_decimal
-from .services.model_form import ModelValues, PricingValues
 
 
 class ModelForm(forms.Form):

@@ -1,5 +1,5 @@
-"""Reads of a provider's files for the files and findings tabs, and small
-helpers other sections use to show findings next to what they point at.
+"""Reads of a provider's files for the files tab: the tree with what a build
+packages, one file's preview, and the source zip.
 
 Lists never load file contents they do not need: the tree reads paths and
 sizes, and only the few files that decide what a build packages
@@ -9,15 +9,10 @@ are read in full.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
 import re
 import zipfile
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.utils.safestring import SafeString
 
@@ -30,15 +25,12 @@ from studio.pluginfmt.package import (
     generated_requirements,
 )
 from studio.pluginfmt.uvlock import UvLockError
-from studio.pluginfmt.verify import RULES, Finding
-from studio.pluginfmt.yamlio import YamlError, load_yaml
 
 # The files whose content decides what `dify plugin package` puts in a build.
 PACKAGING_INPUTS = (*IGNORE_FILES, "manifest.yaml", "pyproject.toml", "uv.lock")
 # Larger text files are not highlighted in the page (download the source).
 MAX_SHOWN_BYTES = 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SEVERITIES = ("error", "warning", "info")
 
 
 # ---------------------------------------------------------------- the tree
@@ -254,201 +246,3 @@ def source_zip(provider: Provider) -> bytes:
             info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
             archive.writestr(info, bytes(content))
     return buffer.getvalue()
-
-
-# ---------------------------------------------------------------- findings
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    """A finding with what the findings tab shows beside it."""
-
-    finding: Finding
-    summary: str  # the rule's one-line summary
-    value_text: str  # the finding's value as text ("" when it has none)
-    in_files: bool  # the file it points at exists (so it can be linked)
-
-
-def finding_rows(findings: Iterable[Finding], paths: set[str]) -> list[FindingRow]:
-    """Findings ready for display; `paths` are the provider's file paths."""
-    return [
-        FindingRow(
-            finding=f,
-            summary=RULES[f.rule].summary if f.rule in RULES else "",
-            value_text=_value_text(f.value),
-            in_files=f.file in paths,
-        )
-        for f in findings
-    ]
-
-
-def _value_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    """How many findings of each severity: {"error": n, "warning": n, "info": n}."""
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for f in findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    return counts
-
-
-def findings_by_location(
-    findings: Iterable[Finding],
-) -> dict[tuple[str, int | None], list[Finding]]:
-    """Findings grouped by (file, line); line None for file-wide findings.
-
-    `findings_by_location(result.findings)[("models/llm/gpt.yaml", 12)]`
-    lists what the verifier says about line 12 of that file.
-    """
-    grouped: dict[tuple[str, int | None], list[Finding]] = defaultdict(list)
-    for f in findings:
-        grouped[(f.file, f.line)].append(f)
-    return dict(grouped)
-
-
-def findings_for_file(findings: Iterable[Finding], path: str) -> list[Finding]:
-    """The findings that point at the file `path` (any line), in verifier order."""
-    return [f for f in findings if f.file == path]
-
-
-def findings_for_key(
-    findings: Iterable[Finding], path: str, content: bytes, *key: str | int
-) -> list[Finding]:
-    """The findings of YAML file `path` that point into the value of `key`.
-
-    `key` is a path into the document, e.g. ("parameter_rules", 2) or
-    ("provider_credential_schema", "credential_form_schemas", 0, "label").
-    A finding belongs to the key when its line is the key's own line or lies
-    between the first and last line of the key's nested keys and items (the
-    lines the YAML loader records). No key: the findings with no line. A
-    file that cannot be loaded matches by key on nothing (its findings stay
-    available through `findings_for_file`).
-    """
-    return FileFindings(findings, path, content).at(*key)
-
-
-# ---------------------------------------------------------------- placing them
-
-
-def stored_findings(provider: Provider) -> list[Finding]:
-    """The findings of the provider's last save (`Provider.findings`), as Findings."""
-    data = provider.findings if isinstance(provider.findings, list) else []
-    found: list[Finding] = []
-    for item in data:
-        if not isinstance(item, dict):
-            continue
-        line = item.get("line")
-        found.append(
-            Finding(
-                rule=str(item.get("rule") or ""),
-                severity=item.get("severity")
-                if item.get("severity") in SEVERITIES
-                else "info",
-                layer=item.get("layer") or "install",
-                file=str(item.get("file") or ""),
-                line=line if isinstance(line, int) and line > 0 else None,
-                message=str(item.get("message") or ""),
-                value=item.get("value"),
-                fix=str(item.get("fix") or ""),
-            )
-        )
-    return found
-
-
-@dataclass(frozen=True)
-class Marker:
-    """Findings shown together next to one field: the findings and their counts."""
-
-    findings: tuple[Finding, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.findings)
-
-    def __len__(self) -> int:
-        return len(self.findings)
-
-    def __iter__(self) -> Iterator[Finding]:
-        return iter(self.findings)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "warning")
-
-    @property
-    def infos(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "info")
-
-    @property
-    def level(self) -> str:
-        """The worst severity among the findings ("" for none)."""
-        return next(
-            (s for s in SEVERITIES if any(f.severity == s for f in self.findings)), ""
-        )
-
-
-def marker(findings: Iterable[Finding]) -> Marker:
-    """A marker for `findings`, errors first (then the verifier's order)."""
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    return Marker(tuple(sorted(findings, key=lambda f: order.get(f.severity, 9))))
-
-
-class FileFindings:
-    """The findings of one YAML file, placed by key; the file is parsed once.
-
-    `at("parameter_rules", 2)` lists what points into the third parameter
-    rule (see `findings_for_key`); `rest(...)` what no caller placed.
-    """
-
-    def __init__(
-        self, findings: Iterable[Finding], path: str, content: bytes | None
-    ) -> None:
-        self.path = path
-        self.findings = findings_for_file(findings, path)
-        self._lines: dict[tuple[str | int, ...], int] = {}
-        if content is not None and any(f.line is not None for f in self.findings):
-            # An unreadable file places nothing by key; `findings` has them all.
-            with contextlib.suppress(YamlError):
-                self._lines = dict(load_yaml(content).lines)
-
-    def at(self, *key: str | int) -> list[Finding]:
-        """The findings inside the value of `key` (no key: those with no line)."""
-        if not key:
-            return [f for f in self.findings if f.line is None]
-        span = [line for p, line in self._lines.items() if p[: len(key)] == key]
-        if not span:
-            return []
-        first, last = min(span), max(span)
-        return [
-            f for f in self.findings if f.line is not None and first <= f.line <= last
-        ]
-
-    def marker(self, *key: str | int) -> Marker:
-        return marker(self.at(*key))
-
-    def rest(self, *placed: Iterable[Finding]) -> list[Finding]:
-        """The file's findings that are in none of `placed`."""
-        seen = {id(f) for group in placed for f in group}
-        return [f for f in self.findings if id(f) not in seen]
-
-
-def file_contents(provider: Provider, paths: Iterable[str]) -> dict[str, bytes]:
-    """The contents of the provider's files at `paths` (one query; none if no path)."""
-    wanted = sorted({p for p in paths if p})
-    if not wanted:
-        return {}
-    return {
-        path: bytes(content)
-        for path, content in provider.files.filter(path__in=wanted).values_list(
-            "path", "content"
-        )
-    }

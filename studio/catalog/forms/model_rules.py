@@ -13,8 +13,10 @@ from typing import Any
 from django import forms
 
 from studio.pluginfmt.document import PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import parse_rule_value
 
-from .forms_models import (
+from ..services.model_form import RuleValues, VoiceValues
+from .models import (
     MAX_RULES,
     MAX_TEXT,
     MAX_VOICES,
@@ -23,8 +25,6 @@ from .forms_models import (
     en_text,
     value_text,
 )
-from .services.model_form import RuleValues, VoiceValues
-from .services.models import parse_rule_value
 
 
 class RuleForm(forms.Form):

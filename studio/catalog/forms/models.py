@@ -3,7 +3,7 @@ order and the bulk actions; and what the model form's modules share.
 
 They validate and clean into the value types of `services.models`; the
 services apply them to the files. The model form itself is in
-`forms_model_editor` (its fields) and `forms_model_rules` (its formsets).
+`forms.model_form` (its fields) and `forms.model_rules` (its formsets).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from django import forms
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
+from studio.pluginfmt.document.edits import parse_decimal
 
-from .services.model_files import parse_decimal
-from .services.models import BulkAction, InlineValues
+from ..services.models import BulkAction, InlineValues
 
 LANGUAGE_NAMES = {
     "en_US": "English",

@@ -1,0 +1,2 @@
+"""Forms of the catalog, one module per screen (as `views/`): they validate and
+clean, services do the work."""
