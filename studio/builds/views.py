@@ -21,6 +21,7 @@ from studio.lib.http import (
     render_page,
     render_polling,
 )
+from studio.pluginfmt.verify import findings_from_json
 
 from . import selectors, services
 from .forms import (
@@ -160,7 +161,9 @@ def _build_context(
         build=build,
         steps=build.step_records(),
         events=build.event_records(),
-        problems=[f for f in build.findings if f.get("severity") != "info"],
+        problems=[
+            f for f in findings_from_json(build.findings) if f.severity != "info"
+        ],
         **extra,
     )
 

@@ -92,7 +92,7 @@ class Provider(models.Model):
     # Verifier summary of the current files, refreshed on every save.
     error_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
-    # Every finding of that same run (`Finding.as_dict()`), so pages can place
+    # Every finding of that same run (`findings_to_json`), so pages can place
     # findings next to the fields they concern without re-running the verifier.
     findings = models.JSONField(default=list, blank=True)
     # Bumped by every edit: a form posted with an older value is stale.

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from studio.catalog.models import Provider
 from studio.catalog.services import provider_files
 from studio.pluginfmt.document import DocumentError, load_document, model_type_of
-from studio.pluginfmt.verify import verify
+from studio.pluginfmt.verify import severity_counts, verify
 
 from ..errors import ApiError
 from ..pagination import PageQuery, paginate
@@ -159,15 +159,15 @@ def provider_document(request: ApiRequest, provider_id: int) -> HttpResponse:
 def provider_verify(request: ApiRequest, provider_id: int) -> HttpResponse:
     """The verifier's findings on the current files (what a build would check)."""
     provider = get_provider_for_token(request, provider_id)
-    findings = [finding_out(f.as_dict()) for f in verify(provider_files(provider))]
-    errors = sum(f.severity == "error" for f in findings)
+    findings = verify(provider_files(provider))
+    counts = severity_counts(findings)
     return reply(
         VerifyOut(
             provider_id=provider.pk,
             plugin_id=provider.plugin_id,
-            ok=errors == 0,
-            errors=errors,
-            warnings=sum(f.severity == "warning" for f in findings),
-            findings=findings,
+            ok=counts["error"] == 0,
+            errors=counts["error"],
+            warnings=counts["warning"],
+            findings=[finding_out(f) for f in findings],
         )
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 
 from studio.builds.models import Build
 from studio.catalog.models import ImportJob, Provider
 from studio.catalog.services import imports
+from studio.pluginfmt.verify import Finding, findings_from_json
 
 from ..schemas import (
     ArtifactOut,
@@ -41,10 +40,9 @@ def provider_out(provider: Provider) -> ProviderOut:
     )
 
 
-def finding_out(data: dict[str, Any]) -> FindingOut:
-    return FindingOut.model_validate(
-        {**jsonable(data), "value": jsonable(data.get("value"))}
-    )
+def finding_out(finding: Finding) -> FindingOut:
+    # jsonable on top of the stored form: a YAML .inf or .nan is no JSON number.
+    return FindingOut.model_validate(jsonable(finding.to_json()))
 
 
 def build_out(build: Build) -> BuildOut:
@@ -81,7 +79,7 @@ def build_out(build: Build) -> BuildOut:
             )
             for step in build.step_records()
         ],
-        findings=[finding_out(f) for f in build.findings or []],
+        findings=[finding_out(f) for f in findings_from_json(build.findings)],
         log_tail=build.log_tail(),
         artifact=artifact,
         created_at=build.created_at,

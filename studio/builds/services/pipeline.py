@@ -12,7 +12,6 @@ refreshes `heartbeat_at` and looks for a cancel request.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -35,7 +34,7 @@ from studio.pluginfmt import package as packaging
 from studio.pluginfmt import signing
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.render import render_tree
-from studio.pluginfmt.verify import verify
+from studio.pluginfmt.verify import findings_to_json, severity_counts, verify
 from studio.pluginfmt.yamlio import YamlError, load_yaml
 
 from ..keys import KeyUnreadable, decrypt_private_key
@@ -303,24 +302,19 @@ class _Run:
 
     def step_verify(self, step: StepRecord) -> StepStatus:
         findings = self.watched(lambda: verify(self.files))
-        self.build.findings = json.loads(
-            json.dumps([f.as_dict() for f in findings], default=str)
-        )
+        self.build.findings = findings_to_json(findings)
         self.changed = ["findings"]
-        errors = [f for f in findings if f.severity == "error"]
-        warnings = sum(f.severity == "warning" for f in findings)
+        counts = severity_counts(findings)
+        errors, warnings = counts["error"], counts["warning"]
         for f in findings:
             if f.severity != "info":
                 where = f"{f.file}:{f.line}" if f.line else (f.file or "(plugin)")
                 step.say(f"{f.severity} [{f.rule}] {where}: {f.message}")
-        step.say(
-            f"{len(errors)} errors, {warnings} warnings, "
-            f"{len(findings) - len(errors) - warnings} info"
-        )
+        step.say(f"{errors} errors, {warnings} warnings, {counts['info']} info")
         if errors:
             raise StepFailed(
-                f"the verifier found {len(errors)} error"
-                f"{'s' if len(errors) != 1 else ''}: fix them and build again"
+                f"the verifier found {errors} error"
+                f"{'s' if errors != 1 else ''}: fix them and build again"
             )
         return StepStatus.PASSED
 

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.catalog.models import Provider
-from studio.pluginfmt.verify import RULES, Finding
+from studio.pluginfmt.verify import (
+    RULES,
+    SEVERITIES,
+    Finding,
+    findings_from_json,
+    severity_counts,
+)
+from studio.pluginfmt.verify.findings import SEVERITY_ORDER
 from studio.pluginfmt.yamlio import YamlError, load_yaml
-
-SEVERITIES = ("error", "warning", "info")
 
 # ---------------------------------------------------------------- the findings tab
 
@@ -51,14 +56,6 @@ def _value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    """How many findings of each severity: {"error": n, "warning": n, "info": n}."""
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for f in findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    return counts
-
-
 def findings_for_file(findings: Iterable[Finding], path: str) -> list[Finding]:
     """The findings that point at the file `path` (any line), in verifier order."""
     return [f for f in findings if f.file == path]
@@ -69,27 +66,7 @@ def findings_for_file(findings: Iterable[Finding], path: str) -> list[Finding]:
 
 def stored_findings(provider: Provider) -> list[Finding]:
     """The findings of the provider's last save (`Provider.findings`), as Findings."""
-    data = provider.findings if isinstance(provider.findings, list) else []
-    found: list[Finding] = []
-    for item in data:
-        if not isinstance(item, dict):
-            continue
-        line = item.get("line")
-        found.append(
-            Finding(
-                rule=str(item.get("rule") or ""),
-                severity=item.get("severity")
-                if item.get("severity") in SEVERITIES
-                else "info",
-                layer=item.get("layer") or "install",
-                file=str(item.get("file") or ""),
-                line=line if isinstance(line, int) and line > 0 else None,
-                message=str(item.get("message") or ""),
-                value=item.get("value"),
-                fix=str(item.get("fix") or ""),
-            )
-        )
-    return found
+    return findings_from_json(provider.findings)
 
 
 @dataclass(frozen=True)
@@ -109,15 +86,15 @@ class Marker:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
+        return severity_counts(self.findings)["error"]
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "warning")
+        return severity_counts(self.findings)["warning"]
 
     @property
     def infos(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "info")
+        return severity_counts(self.findings)["info"]
 
     @property
     def level(self) -> str:
@@ -129,8 +106,7 @@ class Marker:
 
 def marker(findings: Iterable[Finding]) -> Marker:
     """A marker for `findings`, errors first (then the verifier's order)."""
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    return Marker(tuple(sorted(findings, key=lambda f: order.get(f.severity, 9))))
+    return Marker(tuple(sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])))
 
 
 class FileFindings:

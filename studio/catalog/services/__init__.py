@@ -34,7 +34,12 @@ from studio.pluginfmt.document import (
 )
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.scaffold import NewPlugin, scaffold
-from studio.pluginfmt.verify import Finding, verify
+from studio.pluginfmt.verify import (
+    Finding,
+    findings_to_json,
+    severity_counts,
+    verify,
+)
 
 
 class StaleEdit(Exception):
@@ -177,10 +182,11 @@ def provider_reverify(*, provider: Provider) -> list[Finding]:
     """
     files = provider_files(provider)
     findings = verify(files)
+    counts = severity_counts(findings)
     Provider.objects.filter(pk=provider.pk).update(
-        error_count=sum(1 for f in findings if f.severity == "error"),
-        warning_count=sum(1 for f in findings if f.severity == "warning"),
-        findings=[f.as_dict() for f in findings],
+        error_count=counts["error"],
+        warning_count=counts["warning"],
+        findings=findings_to_json(findings),
     )
     provider.refresh_from_db()
     return findings
@@ -306,7 +312,8 @@ def _reindex(provider: Provider, files: PluginFiles, *, doc: PluginDocument) -> 
         batch_size=200,
     )
     findings = verify(files)
-    provider.error_count = sum(1 for f in findings if f.severity == "error")
-    provider.warning_count = sum(1 for f in findings if f.severity == "warning")
-    provider.findings = [f.as_dict() for f in findings]
+    counts = severity_counts(findings)
+    provider.error_count = counts["error"]
+    provider.warning_count = counts["warning"]
+    provider.findings = findings_to_json(findings)
     return findings

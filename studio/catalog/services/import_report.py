@@ -3,7 +3,6 @@ on its ImportJob (pages, the API and `plugin import --json` show it)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -18,7 +17,12 @@ from studio.pluginfmt.document import (
 )
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.ignore import select_files
-from studio.pluginfmt.verify import Finding
+from studio.pluginfmt.verify import (
+    Finding,
+    findings_from_json,
+    findings_to_json,
+    severity_counts,
+)
 
 from . import SaveResult
 
@@ -57,12 +61,17 @@ class ImportReport(BaseModel):
         return sum(self.models.values())
 
     @property
+    def verifier_findings(self) -> list[Finding]:
+        """The stored `findings` read back as Findings (what pages and the CLI show)."""
+        return findings_from_json(self.findings)
+
+    @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.get("severity") == "error")
+        return severity_counts(self.findings)["error"]
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.get("severity") == "warning")
+        return severity_counts(self.findings)["warning"]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON data, with the counts pages and `--json` show."""
@@ -128,14 +137,9 @@ def build_report(
         models=models,
         files=[FileItem(path=p, size=len(files[p])) for p in sorted(files)],
         total_bytes=sum(len(c) for c in files.values()),
-        findings=[_jsonable(f) for f in result.findings],
+        findings=findings_to_json(result.findings),
         orphans=list(doc.orphans),
         ignored=ignored,
         changed_paths=result.changed_paths if mode == "new-version" else [],
         notes=notes,
     )
-
-
-def _jsonable(finding: Finding) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(json.dumps(finding.as_dict(), default=str))
-    return data

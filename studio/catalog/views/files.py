@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from studio.lib.http import AuthedHttpRequest, render_page
+from studio.pluginfmt.verify import SEVERITIES, severity_counts
 
 from ..access import get_provider_for_user
 from ..models import Membership, Provider, ProviderFile
@@ -114,19 +115,19 @@ def provider_findings(request: AuthedHttpRequest, provider_id: int) -> HttpRespo
     findings = finding_selectors.stored_findings(provider)
     paths = set(provider.files.values_list("path", flat=True))
     severity = request.GET.get("severity", "")
-    if severity not in finding_selectors.SEVERITIES:
+    if severity not in SEVERITIES:
         severity = ""
     rows = finding_selectors.finding_rows(
         (f for f in findings if not severity or f.severity == severity), paths
     )
     groups = [
         (level, [r for r in rows if r.finding.severity == level])
-        for level in finding_selectors.SEVERITIES
+        for level in SEVERITIES
         if not severity or level == severity
     ]
     context = provider_context(provider, membership, "findings") | {
         "severity": severity,
-        "counts": finding_selectors.severity_counts(findings),
+        "counts": severity_counts(findings),
         "total": len(findings),
         "groups": groups,
     }

@@ -24,7 +24,12 @@ from studio.pluginfmt import package as packaging
 from studio.pluginfmt import signing
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
 from studio.pluginfmt.readers import read_any, read_folder, read_package
-from studio.pluginfmt.verify import Finding, verify
+from studio.pluginfmt.verify import (
+    Finding,
+    findings_to_json,
+    severity_counts,
+    verify,
+)
 from studio.pluginfmt.yamlio import YamlError, load_yaml
 
 OK, FAILED, UNREADABLE = 0, 1, 2
@@ -186,13 +191,13 @@ def format_finding(f: Finding) -> str:
 
 
 def findings_report(files: PluginFiles, findings: list[Finding]) -> str:
-    errors = sum(f.severity == "error" for f in findings)
-    warnings = sum(f.severity == "warning" for f in findings)
+    counts = severity_counts(findings)
+    errors, warnings = counts["error"], counts["warning"]
     lines = [format_finding(f) for f in findings]
     lines.append(
         f"{plugin_id(files)}: {errors} error{'s' * (errors != 1)}, "
         f"{warnings} warning{'s' * (warnings != 1)}, "
-        f"{len(findings) - errors - warnings} info"
+        f"{counts['info']} info"
     )
     return "\n".join(lines)
 
@@ -216,13 +221,13 @@ def _write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 def handle_verify(cmd: Command, options: dict[str, Any]) -> int:
     files = _read(cmd, options, options["path"])
     findings = verify(files)
-    ok = not any(f.severity == "error" for f in findings)
+    ok = severity_counts(findings)["error"] == 0
     cmd.emit(
         options,
         {
             "ok": ok,
             "plugin": plugin_id(files),
-            "findings": [f.as_dict() for f in findings],
+            "findings": findings_to_json(findings),
         },
         findings_report(files, findings),
     )
@@ -236,13 +241,13 @@ def handle_package(cmd: Command, options: dict[str, Any]) -> int:
     except (UnsafeInput, OSError, ValueError) as exc:
         raise cmd.refuse(options, source, exc) from None
     findings = verify(files)
-    errors = [f for f in findings if f.severity == "error"]
+    errors = severity_counts(findings)["error"]
     output = Path(options["output"])
     result: dict[str, Any] = {
         "ok": False,
         "plugin": plugin_id(files),
         "output": None,
-        "findings": [f.as_dict() for f in findings],
+        "findings": findings_to_json(findings),
     }
     if errors and not options["force"]:
         result["error"] = "the verifier reports errors; fix them or use --force"
@@ -272,8 +277,8 @@ def handle_package(cmd: Command, options: dict[str, Any]) -> int:
     cmd.emit(
         options,
         result,
-        f"wrote {output} ({len(data)} bytes, {len(errors)} errors, "
-        f"{len(findings) - len(errors)} other findings)\n"
+        f"wrote {output} ({len(data)} bytes, {errors} errors, "
+        f"{len(findings) - errors} other findings)\n"
         f"identifier: {result['identifier']}",
     )
     return OK
@@ -414,11 +419,11 @@ def import_summary(report: Any) -> str:
         f"verifier: {report.errors} errors, {report.warnings} warnings",
     ]
     lines += [
-        f"  {f['severity']} [{f['rule']}] {f['file']}"
-        + (f":{f['line']}" if f.get("line") else "")
-        + f" {f['message']}"
-        for f in report.findings
-        if f["severity"] in ("error", "warning")
+        f"  {f.severity} [{f.rule}] {f.file}"
+        + (f":{f.line}" if f.line else "")
+        + f" {f.message}"
+        for f in report.verifier_findings
+        if f.severity in ("error", "warning")
     ]
     lines += [f"ignored: {item.path}: {item.reason}" for item in report.ignored]
     lines += report.notes
