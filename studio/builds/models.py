@@ -153,7 +153,8 @@ class Build(models.Model):
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )
     run_smoke = models.BooleanField(default=True)
-    # StepRecord list, BuildEvent list (steps.py); verifier findings (pluginfmt `findings_to_json`).
+    # StepRecord list, BuildEvent list (steps.py); verifier findings
+    # (pluginfmt `findings_to_json`).
     steps = models.JSONField(default=list, blank=True)
     events = models.JSONField(default=list, blank=True)
     findings = models.JSONField(default=list, blank=True)

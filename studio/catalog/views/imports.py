@@ -10,13 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
-from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
+from studio.lib.http import (
+    AuthedHttpRequest,
+    redirect_page,
+    render_page,
+    render_polling,
+)
 
 from .. import services
 from ..access import get_provider_for_user, require_membership
@@ -147,14 +150,13 @@ def _after_upload(request: AuthedHttpRequest, job: ImportJob) -> HttpResponse:
 def import_job(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     job, membership = _get_job_for_user(request, job_id)
     context = _job_context(job, membership)
-    if request.htmx:
-        html = render_to_string(
-            "catalog/import_job.html#status", context, request=request
-        )
-        if job.is_active:
-            return HttpResponse(html)
-        return HttpResponseStopPolling(html)
-    return render(request, "catalog/import_job.html", context)
+    return render_polling(
+        request,
+        "catalog/import_job.html",
+        context,
+        partial="status",
+        done=not job.is_active,
+    )
 
 
 def _job_context(
