@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.catalog.models import Provider
 from studio.pluginfmt.verify import RULES, Finding
+from studio.pluginfmt.verify.findings import as_severity
 from studio.pluginfmt.yamlio import YamlError, load_yaml
 
 SEVERITIES = ("error", "warning", "info")
@@ -78,9 +79,7 @@ def stored_findings(provider: Provider) -> list[Finding]:
         found.append(
             Finding(
                 rule=str(item.get("rule") or ""),
-                severity=item.get("severity")
-                if item.get("severity") in SEVERITIES
-                else "info",
+                severity=as_severity(item.get("severity")) or "info",
                 layer=item.get("layer") or "install",
                 file=str(item.get("file") or ""),
                 line=line if isinstance(line, int) and line > 0 else None,
