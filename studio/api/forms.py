@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
@@ -51,13 +51,16 @@ class TokenForm(forms.Form):
             .select_related("team")
             .order_by("team__name")
         }
-        self.fields["team"].choices = [  # type: ignore[attr-defined]
+        team = cast(forms.TypedChoiceField, self.fields["team"])
+        team.choices = [
             (m.team_id, f"{m.team.name} ({m.role})") for m in self.memberships.values()
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        membership = self.memberships.get(data.get("team"))  # type: ignore[arg-type]
+        super().clean()
+        data = self.cleaned_data
+        team_id = data.get("team")  # None when the team field is invalid
+        membership = self.memberships.get(team_id) if team_id is not None else None
         if data.get("kind") == ApiToken.Kind.TEAM:
             if membership is not None and membership.role != Role.OWNER:
                 self.add_error("kind", "Only an owner of the team creates team tokens.")

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import URLPattern
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .errors import ERROR_CODES
 from .routing import BINARY, RATE_HEADERS, Operation, operations_of
@@ -64,7 +64,7 @@ def api_routes() -> list[tuple[str, dict[str, Operation], list[tuple[str, str]]]
 @cache
 def _document() -> dict[str, Any]:
     routes = api_routes()
-    models: dict[tuple[type[BaseModel], str], None] = {
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
         (ErrorResponse, "serialization"): None
     }
     for _, operations, _ in routes:
@@ -80,8 +80,8 @@ def _document() -> dict[str, Any]:
     refs, defs = models_json_schema(list(models), ref_template=REF)
     schemas = defs.get("$defs", {})
 
-    def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
-        return refs[(model, mode)]  # type: ignore[index]
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+        return refs[(model, mode)]
 
     paths: dict[str, Any] = {}
     for path, operations, params in routes:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.exceptions import (
     PermissionDenied,
@@ -28,7 +28,7 @@ from django.core.exceptions import (
 )
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
@@ -52,6 +52,14 @@ class ApiRequest(HttpRequest):
     actor: Actor
 
 
+class OperationView(Protocol):
+    """A view made by `operation`: callable, and carrying its declaration."""
+
+    operation: Operation
+
+    def __call__(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase: ...
+
+
 @dataclass(frozen=True)
 class Upload:
     """A multipart body: one file (`file_field`) and the fields of `form`."""
@@ -67,7 +75,7 @@ class Operation:
     """What one view answers to: the source of its OpenAPI description."""
 
     method: str
-    view: Callable[..., HttpResponse]
+    view: Callable[..., HttpResponseBase]
     summary: str
     tag: str
     responses: dict[int, type[BaseModel] | str]
@@ -107,14 +115,14 @@ def operation(
     errors: tuple[int, ...] = (),
     write: bool = False,
     auth: bool = True,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], OperationView]:
     """Declare a view as an API operation (see the module's docstring).
 
     `write` operations need a token whose role can edit (owner, author);
     views still look objects up first so another team's object is a 404.
     """
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> OperationView:
         op = Operation(
             method=method.upper(),
             view=view,
@@ -132,7 +140,7 @@ def operation(
         )
 
         @wraps(view)
-        def handle(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        def handle(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
             try:
                 return _handle(op, request, kwargs)
             except ApiError as exc:
@@ -142,15 +150,17 @@ def operation(
             except PermissionDenied:
                 return error_response("forbidden", "This token may not do that.")
 
-        handle.operation = op  # type: ignore[attr-defined]
-        return handle
+        # mypy cannot type an attribute set on a function; the Protocol names it.
+        view_with_op = cast(OperationView, handle)
+        view_with_op.operation = op
+        return view_with_op
 
     return decorate
 
 
 def _handle(
     op: Operation, request: HttpRequest, kwargs: dict[str, Any]
-) -> HttpResponse:
+) -> HttpResponseBase:
     decision: RateDecision | None = None
     if op.auth:
         actor = authenticate(request)
@@ -162,7 +172,8 @@ def _handle(
                 f"retry in {decision.reset_in} s.",
                 headers={"Retry-After": str(decision.reset_in), **_rate(decision)},
             )
-        request.actor = actor  # type: ignore[attr-defined]
+        # From here on the request is an ApiRequest, the type the views take.
+        cast(ApiRequest, request).actor = actor
     extra: dict[str, Any] = {}
     if op.query is not None:
         extra["query"] = _validate(op.query, _query_data(request), "query")
@@ -346,15 +357,12 @@ def _upload_data(upload: Upload, request: HttpRequest) -> tuple[Any, UploadedFil
 # ------------------------------------------------------------------ routes
 
 
-def api_path(route: str, *views: Callable[..., HttpResponse], name: str) -> URLPattern:
+def api_path(route: str, *views: OperationView, name: str) -> URLPattern:
     """One URL and its operations (one view per method); 405 for other methods."""
-    operations: dict[str, Callable[..., HttpResponse]] = {
-        view.operation.method: view  # type: ignore[attr-defined]
-        for view in views
-    }
+    operations = {view.operation.method: view for view in views}
 
     @csrf_exempt  # token-authenticated: no cookies, so no CSRF to forge
-    def dispatch(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def dispatch(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
         view = operations.get(request.method or "")
         if view is None:
             response = error_response(
@@ -366,9 +374,9 @@ def api_path(route: str, *views: Callable[..., HttpResponse], name: str) -> URLP
             return response
         return view(request, **kwargs)
 
+    # Read back by `operations_of`; mypy cannot type an attribute set on a function.
     dispatch.operations = {  # type: ignore[attr-defined]
-        method: view.operation  # type: ignore[attr-defined]
-        for method, view in operations.items()
+        method: view.operation for method, view in operations.items()
     }
     dispatch.__name__ = f"api_{name.replace('-', '_')}"
     return path(route, dispatch, name=name)

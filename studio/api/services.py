@@ -271,6 +271,7 @@ def api_import(
         report = imports.import_plugin(
             team=team, user=user, files=files, mode=mode, source=name
         )
+        assert report.job_id is not None  # import_plugin records the job it saved
         return ImportJob.objects.get(pk=report.job_id)
     return import_jobs.store_and_queue(
         team=team, user=user, upload=upload, name=name, mode=mode

@@ -45,8 +45,8 @@ def build_summary(build: Build) -> dict[str, Any]:
         "error": build.error,
         "steps": {s.name.value: s.status.value for s in build.step_records()},
     }
-    if build.has_artifact:
-        name = build.artifact.name
+    name = build.artifact.name
+    if build.has_artifact and name:
         try:
             local = default_storage.path(name)
         except NotImplementedError:

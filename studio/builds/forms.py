@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 MAX_KEY_UPLOAD_BYTES = 64 * 1024
@@ -62,8 +64,8 @@ class DeleteProviderForm(forms.Form):
         strip=True,
     )
 
-    def __init__(self, *args: object, plugin_id: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, plugin_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.plugin_id = plugin_id
 
     def clean_confirm(self) -> str:

@@ -24,15 +24,16 @@ def memberships_of(request: AuthedHttpRequest) -> QuerySet[Membership]:
 
 def current_membership(request: AuthedHttpRequest) -> Membership | None:
     """The membership of the team the user works in (session), else their first."""
-    cached = getattr(request, "_current_membership", False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
+    if hasattr(request, "_current_membership"):
+        return request._current_membership
     team_id = request.session.get(SESSION_TEAM)
     found = None
     if team_id is not None:
         found = memberships_of(request).filter(team_id=team_id).first()
     if found is None:
         found = memberships_of(request).first()
+    # Cached on the request like Django's own `_cached_user`; HttpRequest does not
+    # declare it, and lib (where the request class lives) cannot name Membership.
     request._current_membership = found  # type: ignore[attr-defined]
     return found
 

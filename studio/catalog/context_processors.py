@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
+
+from studio.lib.http import AuthedHttpRequest
 
 from .access import current_membership, memberships_of
 
@@ -11,7 +13,8 @@ def teams(request: HttpRequest) -> dict[str, Any]:
     """The user's teams and current team, for the navigation's team switcher."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
+    authed = cast(AuthedHttpRequest, request)  # its user is authenticated (above)
     return {
-        "nav_memberships": lambda: list(memberships_of(request)),  # type: ignore[arg-type]
-        "nav_membership": lambda: current_membership(request),  # type: ignore[arg-type]
+        "nav_memberships": lambda: list(memberships_of(authed)),
+        "nav_membership": lambda: current_membership(authed),
     }

@@ -259,8 +259,11 @@ def _markdown_line(line: str, state: State) -> tuple[list[Token], State]:
     # state: the opening fence of a code block, or None.
     fence = _MD_FENCE.match(line)
     if isinstance(state, str):
-        closing = fence is not None and fence.group("fence").startswith(state)
-        if closing and not line[fence.end() :].strip():
+        if (
+            fence is not None
+            and fence.group("fence").startswith(state)
+            and not line[fence.end() :].strip()
+        ):
             return [("punct", line)], None
         return [("code", line)], state
     if fence is not None:

@@ -19,7 +19,7 @@ class AuthedHttpRequest(HttpRequest):
 
     # django-stubs types HttpRequest.user as User | AnonymousUser; login_required
     # narrows it, which the type system cannot see.
-    user: User  # type: ignore[assignment]
+    user: User
     htmx: HtmxDetails
 
 

@@ -38,7 +38,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, TypedDict, Unpack
+from typing import IO, TypedDict, Unpack
 
 from studio.pluginfmt.files import PluginFiles, UnsafeInput
 
@@ -248,7 +248,7 @@ def _kind(mode: int) -> str:
 
 # ------------------------------------------------------------------- zips
 
-ZipSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+ZipSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
 
 def read_zip(
@@ -328,7 +328,7 @@ def read_any(
     return read_zip(p, **limits)
 
 
-def _open_source(source: ZipSource) -> tuple[BinaryIO, bool]:
+def _open_source(source: ZipSource) -> tuple[IO[bytes], bool]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(source)), True
     if isinstance(source, (str, os.PathLike)):

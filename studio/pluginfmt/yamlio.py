@@ -20,7 +20,8 @@ import yaml
 try:
     from yaml import CBaseLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml is in every supported install
-    # The pure-Python loader stands in for the C one under the same name.
+    # The pure-Python loader stands in for the C one under the same name; mypy
+    # types the name as the C class, which the pure one does not subclass.
     from yaml import BaseLoader as _Loader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]

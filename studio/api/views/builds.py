@@ -104,7 +104,7 @@ def build_read(request: ApiRequest, build_id: int) -> HttpResponse:
     responses={200: BINARY},
     errors=(404,),
 )
-def build_artifact(request: ApiRequest, build_id: int) -> HttpResponse:
+def build_artifact(request: ApiRequest, build_id: int) -> FileResponse:
     """The `.difypkg` of a succeeded build (404 when it failed or was pruned)."""
     build = get_build_for_token(request, build_id)
     if not build.has_artifact:

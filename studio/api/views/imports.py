@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -30,7 +31,7 @@ from .shapes import import_out
     write=True,
 )
 def import_create(
-    request: ApiRequest, *, upload: tuple[ImportForm, object]
+    request: ApiRequest, *, upload: tuple[ImportForm, UploadedFile]
 ) -> HttpResponse:
     """Upload a plugin into the token's team: 201 when imported at once, 202
     when a worker imports it (poll the import). A plugin the team already has
@@ -41,7 +42,7 @@ def import_create(
         job = services.api_import(
             team=request.actor.team,
             user=request.actor.user,
-            upload=file,  # type: ignore[arg-type]
+            upload=file,
             mode=form.mode,
         )
     except imports.ImportRefused as exc:

@@ -35,14 +35,14 @@ def me(request: ApiRequest) -> HttpResponse:
             token=TokenInfo(
                 id=token.pk,
                 name=token.name,
-                kind=token.kind,  # type: ignore[arg-type]
+                kind=token.kind,
                 prefix=token.prefix,
                 created_at=token.created_at,
                 expires_at=token.expires_at,
                 last_used_at=token.last_used_at,
             ),
             team=TeamRef(id=actor.team.pk, slug=actor.team.slug, name=actor.team.name),
-            role=actor.role,  # type: ignore[arg-type]
+            role=actor.role,
             can_write=actor.can_edit,
             user=actor.user.get_username() if actor.user else None,
             rate_limit=RateLimitInfo(

@@ -35,7 +35,7 @@ def revision_out(revision: Revision) -> RevisionOut:
     return RevisionOut(
         number=revision.number,
         label=revision.label,
-        status=revision.status,  # type: ignore[arg-type]
+        status=revision.status,
         version=revision.version,
         message=revision.message,
         submitted_by=(

@@ -61,9 +61,9 @@ def build_out(build: Build) -> BuildOut:
     return BuildOut(
         id=build.pk,
         provider_id=build.provider_id,
-        kind=build.kind,  # type: ignore[arg-type]
+        kind=build.kind,
         revision_label=build.revision_label,
-        status=build.status,  # type: ignore[arg-type]
+        status=build.status,
         finished=build.is_finished,
         run_smoke=build.run_smoke,
         attempt=build.attempt,
@@ -91,8 +91,8 @@ def build_out(build: Build) -> BuildOut:
 def import_out(job: ImportJob) -> ImportOut:
     return ImportOut(
         id=job.pk,
-        status=job.status,  # type: ignore[arg-type]
-        mode=job.mode,  # type: ignore[arg-type]
+        status=job.status,
+        mode=job.mode,
         finished=job.is_finished,
         source_name=job.source_name,
         source_size=job.source_size,

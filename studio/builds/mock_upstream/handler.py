@@ -415,7 +415,10 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        # Decoded, a leaf part's payload is bytes (None for a nested multipart).
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         if part.get_filename() is not None:
             fields[name] = payload
         else:

@@ -298,7 +298,7 @@ def builds_prune(*, provider: Provider, keep: int | None = None) -> list[int]:
             .exclude(artifact="")
             .order_by("-finished_at", "-id")[keep:]
         )
-        names = [b.artifact.name for b in old]
+        names = [b.artifact.name for b in old if b.artifact.name]
         now = timezone.now()
         for build in old:
             build.mark_pruned(now)

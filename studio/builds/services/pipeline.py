@@ -426,8 +426,8 @@ class _Run:
             )
 
     def discard_artifact(self) -> None:
-        if self.build.artifact:
-            default_storage.delete(self.build.artifact.name)
+        if name := self.build.artifact.name:
+            default_storage.delete(name)
             self.build.artifact = ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import socket
@@ -280,12 +281,14 @@ class Run:
             bad = {**target.good, "api_key": BAD_API_KEY}
             self.check(
                 f"validate_model_credentials:{target.model_type}",
-                lambda t=target, b=bad: self.good_and_bad(
+                # The request bodies are plain data, built now for this target.
+                functools.partial(
+                    self.good_and_bad,
                     driver.validate_model_credentials(
-                        plan.provider, t.model_type, t.model, t.good
+                        plan.provider, target.model_type, target.model, target.good
                     ),
                     driver.validate_model_credentials(
-                        plan.provider, t.model_type, t.model, b
+                        plan.provider, target.model_type, target.model, bad
                     ),
                 ),
             )

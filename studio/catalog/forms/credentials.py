@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import formset_factory
@@ -152,7 +152,8 @@ class FieldForm(LanguageRows, forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         _check_placeholder(self)
         return data
 
@@ -179,10 +180,12 @@ class ConditionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.variables = variables
         self.model_types = model_types
-        self.fields["variable"].choices = [("", "—")] + [(v, v) for v in variables]  # type: ignore[attr-defined]
+        variable = cast(forms.ChoiceField, self.fields["variable"])
+        variable.choices = [("", "—")] + [(v, v) for v in variables]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         var, val = data.get("variable"), data.get("value")
         if "variable" in self.errors or "value" in self.errors:
             return data
@@ -229,7 +232,8 @@ class OptionForm(forms.Form):
         self.conditions: tuple[Condition, ...] = ()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         value, label, show_on = data["value"], data["label"], data["show_on"]
@@ -413,7 +417,7 @@ class FieldEditor:
             return False
         self._values = FieldValues(
             variable=data["variable"],
-            type=kind,
+            type=data["type"],
             required=data["required"],
             label=_i18n(self.form, "label"),
             placeholder=_i18n(self.form, "placeholder"),
@@ -461,7 +465,8 @@ class ModelNameForm(LanguageRows, forms.Form):
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         _check_placeholder(self)
         return data
 

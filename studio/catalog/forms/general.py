@@ -104,7 +104,8 @@ class GeneralForm(forms.Form):
         return clean_icon(self.cleaned_data.get("icon_dark"))
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         url_check = URLValidator(schemes=["http", "https"])
         for lang, _ in LANGUAGES:
             url = data.get(f"help_url_{lang}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.formsets import TOTAL_FORM_COUNT
@@ -38,6 +38,8 @@ from .models import (
     validate_model_id,
     value_text,
 )
+
+CURRENCY_CHOICES = [(c, c) for c in CURRENCIES]
 
 
 class ModelForm(forms.Form):
@@ -94,7 +96,7 @@ class ModelForm(forms.Form):
     )
     pricing_currency = forms.ChoiceField(
         label="Currency",
-        choices=[(c, c) for c in CURRENCIES],
+        choices=CURRENCY_CHOICES,
         initial="USD",
         required=False,
     )
@@ -130,10 +132,8 @@ class ModelForm(forms.Form):
             self.fields["context_size"].required = False
         if currency and currency not in CURRENCIES:
             # An imported model's currency stays choosable.
-            self.fields["pricing_currency"].choices = [
-                (currency, currency),
-                *self.fields["pricing_currency"].choices,
-            ]
+            field = cast(forms.ChoiceField, self.fields["pricing_currency"])
+            field.choices = [(currency, currency), *CURRENCY_CHOICES]
 
     def clean_model(self) -> str:
         value = self.cleaned_data["model"].strip()
@@ -168,7 +168,8 @@ class ModelForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("pricing_output")
             and not data.get("pricing_input")

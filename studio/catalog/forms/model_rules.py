@@ -8,7 +8,7 @@ index in the saved file, so the keys the form does not show survive a save.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -78,7 +78,8 @@ class RuleForm(forms.Form):
             self.fields["name"].widget.attrs["placeholder"] = name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         template_name = data.get("use_template") or ""
@@ -212,13 +213,17 @@ class BaseRuleFormSet(forms.BaseFormSet):
         ]
 
 
-RuleFormSet = forms.formset_factory(
-    RuleForm,
-    formset=BaseRuleFormSet,
-    extra=0,
-    max_num=MAX_RULES,
-    validate_max=True,
-    absolute_max=MAX_RULES + 10,
+# formset_factory is typed to return the base class; name the one it builds.
+RuleFormSet = cast(
+    "type[BaseRuleFormSet]",
+    forms.formset_factory(
+        RuleForm,
+        formset=BaseRuleFormSet,
+        extra=0,
+        max_num=MAX_RULES,
+        validate_max=True,
+        absolute_max=MAX_RULES + 10,
+    ),
 )
 
 
@@ -234,7 +239,8 @@ class VoiceForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if not (data.get("name") or "").strip():
@@ -264,13 +270,16 @@ class BaseVoiceFormSet(forms.BaseFormSet):
         ]
 
 
-VoiceFormSet = forms.formset_factory(
-    VoiceForm,
-    formset=BaseVoiceFormSet,
-    extra=0,
-    max_num=MAX_VOICES,
-    validate_max=True,
-    absolute_max=MAX_VOICES + 10,
+VoiceFormSet = cast(
+    "type[BaseVoiceFormSet]",
+    forms.formset_factory(
+        VoiceForm,
+        formset=BaseVoiceFormSet,
+        extra=0,
+        max_num=MAX_VOICES,
+        validate_max=True,
+        absolute_max=MAX_VOICES + 10,
+    ),
 )
 
 

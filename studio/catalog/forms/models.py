@@ -9,7 +9,7 @@ services apply them to the files. The model form itself is in
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -125,7 +125,8 @@ class InlineForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         default, high = data.get("max_tokens_default"), data.get("max_tokens_max")
         if default is not None and high is not None and default > high:
             self.add_error("max_tokens_default", "The default is above the maximum.")
@@ -197,10 +198,12 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, model_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(pk, pk) for pk in model_ids]
+        selected = cast(forms.TypedMultipleChoiceField, self.fields["selected"])
+        selected.choices = [(pk, pk) for pk in model_ids]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("selected") and "selected" not in self.errors:
             self.add_error("selected", "Select at least one model.")
         action = data.get("action")

@@ -260,8 +260,8 @@ def _reindex(provider: Provider, files: PluginFiles, *, doc: PluginDocument) -> 
     update: list[ProviderModel] = []
     order: dict[tuple[str, str], int] = {}
     for key in {m.type_key for m in doc.models}:
-        position = doc.position_of(key)
-        for i, name in enumerate(position.names if position else []):
+        position_file = doc.position_of(key)
+        for i, name in enumerate(position_file.names if position_file else []):
             order.setdefault((key, name), i)
     for index, entry in enumerate(doc.models):
         spec = entry.spec.to_data()

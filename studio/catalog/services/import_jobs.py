@@ -58,6 +58,7 @@ def import_upload(*, team: Team, user: User | None, upload: UploadedFile) -> Imp
         return _store_for_choice(
             team=team, user=user, upload=upload, name=name, conflict=conflict
         )
+    assert report.job_id is not None  # import_plugin records the job it saved
     return ImportJob.objects.get(pk=report.job_id)
 
 

@@ -110,7 +110,8 @@ def model_spec_data(
         else:
             props[key] = value
     if values.voices is not None:
-        old = props.get("voices") if isinstance(props.get("voices"), list) else []
+        saved = props.get("voices")
+        old = saved if isinstance(saved, list) else []
         voices = []
         for voice in values.voices:
             base = (

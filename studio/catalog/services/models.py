@@ -334,7 +334,9 @@ def models_bulk(
 ) -> BulkResult:
     """Apply one action to the selected models; say per model what was skipped."""
     wanted = set(paths)
-    report = BulkResult(save=None)  # type: ignore[arg-type]
+    changed: list[str] = []
+    unchanged: list[str] = []
+    skipped: list[tuple[str, str]] = []
 
     def change(doc: PluginDocument) -> None:
         for entry in doc.models:
@@ -344,17 +346,15 @@ def models_bulk(
             name = str(data.get("model") or entry.path)
             reason = _bulk_one(data, action)
             if reason:
-                report.skipped.append((name, reason))
+                skipped.append((name, reason))
             elif data == entry.spec.to_data():
-                report.unchanged.append(name)
+                unchanged.append(name)
             else:
                 set_spec(entry, data)
-                report.changed.append(name)
+                changed.append(name)
 
-    report.save = provider_edit(
-        provider=provider, lock_version=lock_version, change=change
-    )
-    return report
+    save = provider_edit(provider=provider, lock_version=lock_version, change=change)
+    return BulkResult(save=save, changed=changed, unchanged=unchanged, skipped=skipped)
 
 
 def _bulk_one(data: dict[str, Any], action: BulkAction) -> str:

@@ -84,7 +84,8 @@ def provider_file_raw(request: AuthedHttpRequest, provider_id: int) -> HttpRespo
     response = HttpResponse(content, content_type=media_type)
     response["Content-Security-Policy"] = RAW_CSP
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = disposition
+    if disposition is not None:  # None only for a file without a name
+        response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-cache"
     return response
 

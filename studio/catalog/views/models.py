@@ -10,7 +10,7 @@ in `model_form`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,6 +44,9 @@ from .model_rows import (
     table_findings,
     table_groups,
 )
+
+# The `direction` a move accepts, typed as model_move takes it.
+MOVE_DIRECTIONS: dict[str, Literal["up", "down"]] = {"up": "up", "down": "down"}
 
 
 def _base(provider: Provider) -> str:
@@ -335,8 +338,8 @@ def model_move(
         request, provider_id, model_id, write=True
     )
     form = LockForm(request.POST)
-    direction = request.POST.get("direction")
-    if not form.is_valid() or direction not in ("up", "down"):
+    direction = MOVE_DIRECTIONS.get(request.POST.get("direction", ""))
+    if not form.is_valid() or direction is None:
         return _render_table(
             request, provider, membership, status=400, notice="Bad move request."
         )
@@ -346,7 +349,7 @@ def model_move(
             provider=provider,
             model=model,
             model_lock=form.cleaned_data["model_lock"],
-            direction=direction,  # type: ignore[arg-type]
+            direction=direction,
         )
     except edits.StaleModel as exc:
         return _stale_row(request, provider, membership, row, form, exc)

@@ -22,7 +22,8 @@ from studio.pluginfmt.yamlio import decode_text, resolve_scalar_tag
 try:
     from yaml import CSafeLoader as _ComposeLoader
 except ImportError:  # pragma: no cover - libyaml is in every supported install
-    # The pure-Python loader stands in for the C one under the same name.
+    # The pure-Python loader stands in for the C one under the same name; mypy
+    # types the name as the C class, which the pure one does not subclass.
     from yaml import SafeLoader as _ComposeLoader  # type: ignore[assignment]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
