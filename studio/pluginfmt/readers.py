@@ -25,6 +25,9 @@ Decisions:
 - `read_zip` skips macOS `__MACOSX/` metadata entries (after checking them) and
   strips a single top folder holding `manifest.yaml`; `read_package` takes the
   archive as it is, like the daemon.
+
+Kept as one module of about 500 lines: it is the one safe path, and the folder
+and archive readers share its entry-name checks and size budget.
 """
 
 from __future__ import annotations

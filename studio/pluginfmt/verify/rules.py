@@ -8,6 +8,10 @@ Marketplace refuses, or that install but behave wrongly, are `warning`;
 
 The table below is plain text so it reads like documentation: a line
 `id | severity | layer`, then the one-line summary, then the one-line fix.
+
+Kept whole past 500 lines: it is the rule catalogue, one entry per rule, so
+every id, severity, layer and fix (and docs/verifier-rules.md, made from it)
+is read and reviewed in one place.
 """
 
 from __future__ import annotations

@@ -1,35 +1,18 @@
-"""A new plugin's source tree: manifest, provider YAML, generated Python code.
+"""The Python of a new plugin: `main.py`, the provider module, one model class a type.
 
 The generated code follows the runtime gotchas of the format (§5): model
 classes at `models/<type>/<type>.py` (three module levels), a provider module
 defining exactly one `ModelProvider` subclass (the SDK base is imported as a
-module, not by name), `_assets/` with the icons, `main.py` as the CLI writes it.
-OpenAI-compatible model classes supply what the SDK's `OAICompat*` bases read
-from credentials but a predefined model declares in its YAML (`mode`, tool
-calling), and count tokens even when tiktoken cannot download its vocabulary.
+module, not by name), `main.py` as the CLI writes it. OpenAI-compatible model
+classes supply what the SDK's `OAICompat*` bases read from credentials but a
+predefined model declares in its YAML (`mode`, tool calling), and count tokens
+even when tiktoken cannot download its vocabulary.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
-
 from studio.pluginfmt.document.specs import type_key
-from studio.pluginfmt.document.yamltext import dump_yaml
-from studio.pluginfmt.files import PluginFiles
-
-OPENAI_COMPATIBLE = "openai-compatible"
-CUSTOM = "custom"
-
-SDK_REQUIREMENT = "dify_plugin>=0.10.0,<0.11.0"
-MEMORY = 268435456
-DEFAULT_ICON = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" '
-    b'viewBox="0 0 64 64">'
-    b'<rect width="64" height="64" rx="12" fill="#1d4ed8"/>'
-    b'<path d="M20 44V20h10a12 12 0 0 1 0 24z" fill="#fff"/></svg>\n'
-)
+from studio.pluginfmt.scaffold.new_plugin import OPENAI_COMPATIBLE, NewPlugin, camel
 
 MAIN_PY = """\
 from dify_plugin import DifyPluginEnv, Plugin
@@ -38,31 +21,6 @@ plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=120))
 
 if __name__ == "__main__":
     plugin.run()
-"""
-
-DIFYIGNORE = """\
-# Not packaged (the daemon reads only this file, or .gitignore when it is absent)
-.env
-.venv/
-venv/
-__pycache__/
-*.py[cod]
-.pytest_cache/
-.ruff_cache/
-.mypy_cache/
-.idea/
-.vscode/
-.DS_Store
-.git/
-.gitignore
-.github/
-*.difypkg
-"""
-
-ENV_EXAMPLE = """\
-INSTALL_METHOD=remote
-REMOTE_INSTALL_URL=debug.dify.ai:5003
-REMOTE_INSTALL_KEY=********-****-****-****-************
 """
 
 # The SDK's OpenAI-compatible base class of each model type, by module.
@@ -84,232 +42,10 @@ SDK_BASES: dict[str, str] = {
 }
 
 
-@dataclass
-class NewPlugin:
-    """What an author says about a new plugin."""
-
-    author: str
-    name: str
-    label: dict[str, str]
-    description: dict[str, str]
-    model_types: list[str]
-    configurate_methods: list[str]
-    runtime: str = OPENAI_COMPATIBLE
-    version: str = "0.0.1"
-    icon: tuple[str, bytes] | None = None
-    icon_dark: tuple[str, bytes] | None = None
-    created_at: datetime | None = None
-    extra_files: dict[str, bytes] = field(default_factory=dict)
-
-
-def camel(name: str) -> str:
-    """`my-gateway_2` -> `MyGateway2`, for generated class names."""
-    parts = [p for p in name.replace("-", "_").split("_") if p]
-    text = "".join(p[:1].upper() + p[1:] for p in parts) or "Plugin"
-    return text if text[0].isalpha() else f"P{text}"
-
-
-def i18n(values: dict[str, str]) -> dict[str, str]:
-    """Only the four Dify languages, en_US first, empty values dropped."""
-    order = ("en_US", "zh_Hans", "ja_JP", "pt_BR")
-    return {lang: values[lang] for lang in order if values.get(lang)}
-
-
-def _field(
-    variable: str,
-    label: str,
-    kind: str,
-    *,
-    required: bool,
-    placeholder: str | None = None,
-    default: str | None = None,
-    show_on: list[dict[str, str]] | None = None,
-    options: list[tuple[str, str]] | None = None,
-) -> dict[str, object]:
-    data: dict[str, object] = {
-        "variable": variable,
-        "label": {"en_US": label},
-        "type": kind,
-        "required": required,
-    }
-    if default is not None:
-        data["default"] = default
-    if options:
-        data["options"] = [
-            {"value": value, "label": {"en_US": text}} for value, text in options
-        ]
-    if placeholder:
-        data["placeholder"] = {"en_US": placeholder}
-    if show_on:
-        data["show_on"] = show_on
-    return data
-
-
-def openai_compatible_provider_fields() -> list[dict[str, object]]:
-    """Provider credentials of a generated OpenAI-compatible plugin."""
-    return [
-        _field(
-            "api_key",
-            "API Key",
-            "secret-input",
-            required=True,
-            placeholder="Enter your API key",
-        ),
-        _field(
-            "endpoint_url",
-            "API endpoint URL",
-            "text-input",
-            required=True,
-            placeholder="https://api.example.com/v1",
-        ),
-    ]
-
-
-def openai_compatible_model_fields(model_types: list[str]) -> list[dict[str, object]]:
-    """Model credentials of a generated OpenAI-compatible customizable model."""
-    fields = openai_compatible_provider_fields()
-    fields.append(
-        _field(
-            "endpoint_model_name",
-            "Model name at the endpoint",
-            "text-input",
-            required=False,
-            placeholder="Defaults to the model name above",
-        )
-    )
-    if "llm" in model_types:
-        llm_only = [{"variable": "__model_type", "value": "llm"}]
-        fields += [
-            _field(
-                "mode",
-                "Completion mode",
-                "select",
-                required=True,
-                default="chat",
-                show_on=llm_only,
-                options=[("chat", "Chat"), ("completion", "Completion")],
-            ),
-            # The SDK's OAICompat model reads it to declare and send tool calls.
-            _field(
-                "function_calling_type",
-                "Function calling",
-                "select",
-                required=False,
-                default="tool_call",
-                show_on=llm_only,
-                options=[
-                    ("no_call", "Not supported"),
-                    ("function_call", "Function call"),
-                    ("tool_call", "Tool call"),
-                ],
-            ),
-            _field(
-                "context_size",
-                "Model context size",
-                "text-input",
-                required=True,
-                default="4096",
-                show_on=llm_only,
-            ),
-            _field(
-                "max_tokens_to_sample",
-                "Upper bound for max tokens",
-                "text-input",
-                required=True,
-                default="4096",
-                show_on=llm_only,
-            ),
-        ]
-    if "text-embedding" in model_types or "rerank" in model_types:
-        for kind in ("text-embedding", "rerank"):
-            if kind in model_types:
-                fields.append(
-                    _field(
-                        "context_size",
-                        "Model context size",
-                        "text-input",
-                        required=True,
-                        default="512",
-                        show_on=[{"variable": "__model_type", "value": kind}],
-                    )
-                )
-    return fields
-
-
-def manifest_data(
-    plugin: NewPlugin, *, icon: str, icon_dark: str | None
-) -> dict[str, Any]:
-    """manifest.yaml of a new plugin, with the CLI's defaults."""
-    created = (plugin.created_at or datetime.now(UTC)).astimezone(UTC)
-    data: dict[str, object] = {
-        "version": plugin.version,
-        "type": "plugin",
-        "author": plugin.author,
-        "name": plugin.name,
-        "label": i18n(plugin.label),
-        "description": i18n(plugin.description),
-        "icon": icon,
-    }
-    if icon_dark:
-        data["icon_dark"] = icon_dark
-    data |= {
-        "resource": {"memory": MEMORY, "permission": {}},
-        "plugins": {"models": [f"provider/{plugin.name}.yaml"]},
-        "meta": {
-            "version": "0.0.1",
-            "arch": ["amd64", "arm64"],
-            "runner": {"language": "python", "version": "3.12", "entrypoint": "main"},
-        },
-        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "privacy": "PRIVACY.md",
-    }
-    return data
-
-
 def model_source_path(model_type: str) -> str:
     """Where the generated model class of a type lives (three module levels)."""
     key = type_key(model_type)
     return f"models/{key}/{key}.py"
-
-
-def provider_data(plugin: NewPlugin, *, icon: str) -> dict[str, Any]:
-    """The provider YAML of a new plugin."""
-    oai = plugin.runtime == OPENAI_COMPATIBLE
-    data: dict[str, object] = {
-        "provider": plugin.name,
-        "label": i18n(plugin.label),
-        "description": i18n(plugin.description),
-        "icon_small": {"en_US": icon},
-        "icon_large": {"en_US": icon},
-        "background": "#E5E7EB",
-        "supported_model_types": list(plugin.model_types),
-        "configurate_methods": list(plugin.configurate_methods),
-    }
-    if "predefined-model" in plugin.configurate_methods:
-        fields = openai_compatible_provider_fields() if oai else []
-        data["provider_credential_schema"] = {"credential_form_schemas": fields}
-    if "customizable-model" in plugin.configurate_methods:
-        data["model_credential_schema"] = {
-            "model": {
-                "label": {"en_US": "Model Name"},
-                "placeholder": {"en_US": "Enter the model name"},
-            },
-            "credential_form_schemas": (
-                openai_compatible_model_fields(plugin.model_types) if oai else []
-            ),
-        }
-    if "predefined-model" in plugin.configurate_methods:
-        data["models"] = {
-            type_key(t): {"predefined": [f"models/{type_key(t)}/*.yaml"]}
-            for t in plugin.model_types
-        }
-    data["extra"] = {
-        "python": {
-            "provider_source": f"provider/{plugin.name}.py",
-            "model_sources": [model_source_path(t) for t in plugin.model_types],
-        }
-    }
-    return data
 
 
 def provider_source(plugin: NewPlugin) -> str:
@@ -669,47 +405,3 @@ def model_source(plugin: NewPlugin, model_type: str) -> str:
         schema=schema,
         schema_imports=_CUSTOM_SCHEMA_IMPORTS if customizable else "",
     )
-
-
-def readme(plugin: NewPlugin) -> str:
-    label = plugin.label.get("en_US") or plugin.name
-    description = plugin.description.get("en_US", "")
-    return f"# {label}\n\n{description}\n\nA Dify model plugin made with the studio.\n"
-
-
-def privacy(plugin: NewPlugin) -> str:
-    label = plugin.label.get("en_US") or plugin.name
-    return (
-        f"# Privacy policy of {label}\n\n"
-        "This plugin sends the prompts, files and parameters of each request, and the "
-        "credentials you configure, to the model endpoint you configure. It stores "
-        "nothing itself and collects no other data.\n"
-    )
-
-
-def scaffold(plugin: NewPlugin) -> PluginFiles:
-    """The complete source tree of a new plugin, ready to verify and package."""
-    icon_name, icon_bytes = plugin.icon or ("icon.svg", DEFAULT_ICON)
-    dark = plugin.icon_dark
-    files: PluginFiles = {
-        "manifest.yaml": dump_yaml(
-            manifest_data(plugin, icon=icon_name, icon_dark=dark[0] if dark else None)
-        ),
-        f"provider/{plugin.name}.yaml": dump_yaml(
-            provider_data(plugin, icon=icon_name)
-        ),
-        f"provider/{plugin.name}.py": provider_source(plugin).encode(),
-        "main.py": MAIN_PY.encode(),
-        f"_assets/{icon_name}": icon_bytes,
-        "README.md": readme(plugin).encode(),
-        "PRIVACY.md": privacy(plugin).encode(),
-        "requirements.txt": f"{SDK_REQUIREMENT}\n".encode(),
-        ".difyignore": DIFYIGNORE.encode(),
-        ".env.example": ENV_EXAMPLE.encode(),
-    }
-    if dark:
-        files[f"_assets/{dark[0]}"] = dark[1]
-    for model_type in plugin.model_types:
-        files[model_source_path(model_type)] = model_source(plugin, model_type).encode()
-    files.update(plugin.extra_files)
-    return files

@@ -1,18 +1,10 @@
-"""Run a Dify plugin in a child process and talk to it over stdio, as the daemon does.
-
-The protocol is in the format doc §7: the SDK writes the manifest as one JSON
-line, then frames (one JSON object per line, blank lines between), and reads
-one JSON request per line on stdin. The child gets a clean environment, its
-own process group and resource limits; `stop()` kills the whole group.
-"""
+"""The running plugin: `PluginProcess` and what its requests raise and return."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import re
-import resource
 import select
 import shutil
 import signal
@@ -23,16 +15,19 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
+from studio.pluginfmt.driver.launch import (
+    ENTRYPOINT_RE,
+    child_limits,
+    plugin_environment,
+    read_entrypoint,
+)
 
-DEFAULT_ENTRYPOINT = "main"
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 STDERR_KEEP_BYTES = 64 * 1024
 MESSAGE_STDERR_CHARS = 4000
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -40,7 +35,6 @@ STOP_GRACE_SECONDS = 3.0
 KEPT_LOGS = 1000
 KEPT_NOISE = 100
 
-_ENTRYPOINT_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _decoder = json.JSONDecoder()
 
 
@@ -111,39 +105,6 @@ class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def read_entrypoint(folder: Path) -> str:
-    """Return the manifest's meta.runner.entrypoint, or "main" if it is unreadable."""
-    try:
-        text = (Path(folder) / "manifest.yaml").read_text(errors="replace")
-        manifest = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError):
-        return DEFAULT_ENTRYPOINT
-    meta = manifest.get("meta") if isinstance(manifest, dict) else None
-    runner = meta.get("runner") if isinstance(meta, dict) else None
-    entrypoint = runner.get("entrypoint") if isinstance(runner, dict) else None
-    if isinstance(entrypoint, str) and entrypoint.strip():
-        return entrypoint.strip()
-    return DEFAULT_ENTRYPOINT
-
-
-def plugin_environment(
-    python: Path, home: Path, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Return the child's whole environment: nothing inherited from the parent."""
-    env = {
-        "PATH": f"{python.parent}:{SYSTEM_PATH}",
-        "HOME": str(home),
-        "TMPDIR": str(home),
-        "LANG": "C.UTF-8",
-        "INSTALL_METHOD": "local",
-        # Keep __pycache__ out of the plugin folder, which may be packaged later.
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.update(extra or {})
-    return env
-
-
 class PluginProcess:
     """A running plugin: start it, wait for its first heartbeat, send requests."""
 
@@ -202,7 +163,7 @@ class PluginProcess:
         # Not resolved: a venv's python is a symlink, and the venv is found from it.
         python = Path(python).absolute()
         entrypoint = read_entrypoint(folder)
-        if not _ENTRYPOINT_RE.match(entrypoint):
+        if not ENTRYPOINT_RE.match(entrypoint):
             raise PluginStartError(f"invalid runner entrypoint {entrypoint!r}")
         home = Path(tempfile.mkdtemp(prefix="plugin-home-"))
         try:
@@ -214,7 +175,7 @@ class PluginProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_child_limits(memory_limit_mb * 1024 * 1024, cpu_limit_s),
+                preexec_fn=child_limits(memory_limit_mb * 1024 * 1024, cpu_limit_s),
             )
         except (OSError, subprocess.SubprocessError) as error:
             shutil.rmtree(home, ignore_errors=True)
@@ -511,173 +472,3 @@ class PluginProcess:
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-
-
-def _child_limits(memory_bytes: int, cpu_seconds: int) -> Callable[[], None]:
-    # Computed in the parent so the forked child only makes setrlimit calls.
-    limits = [
-        (resource.RLIMIT_AS, _capped(resource.RLIMIT_AS, memory_bytes, 0)),
-        (resource.RLIMIT_CPU, _capped(resource.RLIMIT_CPU, cpu_seconds, 5)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ]
-
-    def apply() -> None:
-        for which, values in limits:
-            resource.setrlimit(which, values)
-
-    return apply
-
-
-def _capped(which: int, soft: int, slack: int) -> tuple[int, int]:
-    _, hard = resource.getrlimit(which)
-    wanted = soft + slack
-    if hard != resource.RLIM_INFINITY:
-        return min(soft, hard), min(wanted, hard)
-    return soft, wanted
-
-
-def validate_provider_credentials(
-    provider: str, credentials: Mapping[str, Any], *, user_id: str = "studio"
-) -> dict[str, Any]:
-    """Build a validate_provider_credentials request body."""
-    return {
-        "type": "model",
-        "action": "validate_provider_credentials",
-        "user_id": user_id,
-        "provider": provider,
-        "credentials": dict(credentials),
-    }
-
-
-def validate_model_credentials(
-    provider: str,
-    model_type: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    *,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build a validate_model_credentials request body."""
-    return {
-        **_model_fields("validate_model_credentials", provider, model_type, model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-    }
-
-
-def get_ai_model_schemas(
-    provider: str,
-    model_type: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    *,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build a get_ai_model_schemas request body (answers {"model_schema": ...})."""
-    return {
-        **_model_fields("get_ai_model_schemas", provider, model_type, model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-    }
-
-
-def invoke_llm(
-    provider: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    prompt_messages: list[dict[str, Any]],
-    model_parameters: Mapping[str, Any] | None = None,
-    stream: bool = True,
-    *,
-    stop: list[str] | None = None,
-    tools: list[dict[str, Any]] | None = None,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build an invoke_llm request body; `stop` and `tools` keys are always present."""
-    return {
-        **_model_fields("invoke_llm", provider, "llm", model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-        "prompt_messages": prompt_messages,
-        "model_parameters": dict(model_parameters or {}),
-        "stop": stop,
-        "tools": tools,
-        "stream": stream,
-    }
-
-
-def get_llm_num_tokens(
-    provider: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    prompt_messages: list[dict[str, Any]],
-    *,
-    tools: list[dict[str, Any]] | None = None,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build a get_llm_num_tokens request body.
-
-    Public API: the SDK action the studio does not call yet; tests use it to
-    prove a scaffolded plugin counts tokens offline.
-    """
-    return {
-        **_model_fields("get_llm_num_tokens", provider, "llm", model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-        "prompt_messages": prompt_messages,
-        "tools": tools,
-    }
-
-
-def invoke_text_embedding(
-    provider: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    texts: list[str],
-    input_type: str = "document",
-    *,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build an invoke_text_embedding request body."""
-    return {
-        **_model_fields("invoke_text_embedding", provider, "text-embedding", model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-        "texts": texts,
-        "input_type": input_type,
-    }
-
-
-def invoke_rerank(
-    provider: str,
-    model: str,
-    credentials: Mapping[str, Any],
-    query: str,
-    docs: list[str],
-    score_threshold: float | None = None,
-    top_n: int | None = None,
-    *,
-    user_id: str = "studio",
-) -> dict[str, Any]:
-    """Build an invoke_rerank request body (score_threshold/top_n keys always sent)."""
-    return {
-        **_model_fields("invoke_rerank", provider, "rerank", model),
-        "user_id": user_id,
-        "credentials": dict(credentials),
-        "query": query,
-        "docs": docs,
-        "score_threshold": score_threshold,
-        "top_n": top_n,
-    }
-
-
-def _model_fields(
-    action: str, provider: str, model_type: str, model: str
-) -> dict[str, Any]:
-    return {
-        "type": "model",
-        "action": action,
-        "provider": provider,
-        "model_type": model_type,
-        "model": model,
-    }
