@@ -2,7 +2,8 @@
 
 Prints: time to verify all 13 restored corpus plugins vs parsing their YAML
 with PyYAML's C loader; time to package the biggest one vs `zip -r -X`.
-Goals: verify within 3x of parse-only, package within 2x of zip.
+and time to load the plugin with the most models as a document.
+Goals: verify within 3x of parse-only, package within 2x of zip, load < 500 ms.
 Run: .venv/bin/python bench/pluginfmt.py
 """
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpus"
 
+from studio.pluginfmt.document import load_document  # noqa: E402
 from studio.pluginfmt.package import package  # noqa: E402
 from studio.pluginfmt.readers import read_folder  # noqa: E402
 from studio.pluginfmt.verify import verify  # noqa: E402
@@ -80,6 +82,15 @@ def main() -> None:
     print(f"verify all 13 plugins:         {verified * 1000:8.1f} ms")
     print(f"parse-only (yaml.CSafeLoader): {parse * 1000:8.1f} ms")
     print(f"ratio verify / parse:          {verified / parse:8.2f}x  (goal <= 3x)")
+
+    def model_files(name: str) -> int:
+        return sum(p.startswith("models/") for p in plugins[name])
+
+    most_models = max(names, key=model_files)
+    loaded = best_of(lambda: load_document(plugins[most_models]))
+    count = len(load_document(plugins[most_models]).models)
+    print(f"load_document({most_models}, {count} models):")
+    print(f"  load as a document:          {loaded * 1000:8.1f} ms  (goal < 500 ms)")
 
     biggest = max(names, key=lambda n: sum(len(v) for v in plugins[n].values()))
     folder = work / biggest

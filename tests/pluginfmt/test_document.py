@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import codecs
-import time
 from pathlib import Path
 from typing import Any
 
@@ -601,16 +600,8 @@ class TestCorpusRoundTrip:
 
         assert counts == {"openai": 52, "tongyi": 104, "xinference": 0, "oci": 24}
 
-    def test_the_biggest_plugin_loads_well_under_half_a_second(
-        self, restored_corpus: Path
-    ) -> None:
-        files = read_folder(restored_corpus / "tongyi")
-        timings = []
-        for _ in range(3):
-            start = time.perf_counter()
-            doc = load_document(files)
-            timings.append(time.perf_counter() - start)
+    def test_the_biggest_plugin_loads_every_model(self, restored_corpus: Path) -> None:
+        # Its load time is a figure of bench/pluginfmt.py, not an assert here.
+        doc = load_document(read_folder(restored_corpus / "tongyi"))
 
-        print(f"load_document(tongyi, {len(doc.models)} models): {min(timings):.3f}s")
         assert len(doc.models) == 104
-        assert min(timings) < 0.5

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import os
 import random
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.verify import RULES, Finding, verify
@@ -530,31 +527,3 @@ class TestGarbage:
 
         assert verify(files) == []  # type: ignore[arg-type]
         assert rules_of(verify(None))["manifest.missing"] == 1  # type: ignore[arg-type]
-
-
-class TestSpeed:
-    def test_it_verifies_the_corpus_within_three_times_a_plain_parse(
-        self, restored_corpus: Path
-    ) -> None:
-        plugins = [read_folder(restored_corpus / n) for n in CORPUS_PLUGINS]
-
-        def parse_only() -> None:
-            for files in plugins:
-                for path, raw in files.items():
-                    if path.endswith((".yaml", ".yml")):
-                        with contextlib.suppress(yaml.YAMLError):
-                            yaml.load(raw, Loader=yaml.CSafeLoader)
-
-        def verify_all() -> None:
-            for files in plugins:
-                verify(files)
-
-        def best(run: object) -> float:
-            times = []
-            for _ in range(3):
-                start = time.perf_counter()
-                run()  # type: ignore[operator]
-                times.append(time.perf_counter() - start)
-            return min(times)
-
-        assert best(verify_all) < 3 * best(parse_only)
