@@ -392,7 +392,7 @@ class TestModelIdLiveCheck:
         self, client, personas, provider
     ):
         login(client, personas.bob)
-        bad = self.post(client, provider, "<b>no way</b>", **HX).content.decode()
+        bad = self.post(client, provider, "../<b>no way</b>", **HX).content.decode()
         assert 'class="errorlist"' in bad
         assert "<b>" not in bad
         good = self.post(client, provider, "fresh-model", **HX).content.decode()

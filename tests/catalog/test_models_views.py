@@ -336,7 +336,9 @@ class TestDuplicate:
         assert response.status_code == 200
         assert order_in(response.content.decode())[-2:] == ["model-002", "z"]
 
-    @pytest.mark.parametrize("new_id", ["../evil", "a/b", "a..b", "", "model-001"])
+    @pytest.mark.parametrize(
+        "new_id", ["../evil", "a/../b", "a\x01b", "x" * 256, "", "model-001"]
+    )
     def test_a_bad_or_taken_id_is_a_field_error(
         self, client, personas, provider, new_id
     ):
@@ -978,9 +980,8 @@ class TestModelForm:
     @pytest.mark.parametrize(
         ("fields", "field_id", "message"),
         [
-            ({"model": "a/b"}, "id_model", "no &#x27;/&#x27;"),
-            ({"model": "../etc"}, "id_model", "no &#x27;/&#x27;"),
-            ({"model": "a..b"}, "id_model", "no &#x27;..&#x27;"),
+            ({"model": "../etc"}, "id_model", "path segment"),
+            ({"model": "a\x07b"}, "id_model", "control character U+0007"),
             ({"model": "model-001"}, "id_model", "already used"),
             ({"label_en_US": "x" * 10_000}, "id_label_en_US", "at most 1023"),
             ({"pricing_input": "free"}, "id_pricing_input", "decimal number"),

@@ -425,6 +425,31 @@ class TestAnchors:
         )
         assert all(valid_anchor(anchor) for anchor in places)
 
+    def test_a_gateway_model_id_with_a_slash_is_one_anchor_part(
+        self, corpus_files: Callable[[str], PluginFiles]
+    ) -> None:
+        def rename(doc: PluginDocument) -> None:
+            spec = model(doc)
+            spec.model = "openai/gpt-4.1-mini"
+            assert spec.pricing is not None
+            spec.pricing.input = "0.50"
+
+        files = corpus_files("openai")
+        base = load_document(files)
+        model(base).model = "openai/gpt-4.1-mini"
+        head = load_document(files)
+        rename(head)
+        diff = diff_documents(base, head)
+
+        price = ("model", "llm", "openai/gpt-4.1-mini", "pricing", "input")
+        change = only(diff)
+        assert change.anchor == price
+        assert change.subject_label == "llm model openai/gpt-4.1-mini"
+        assert valid_anchor(list(price))
+        assert value_at(plugin_view(head), price) == "0.50"
+        places = dict(comment_places(plugin_view(head)))
+        assert places[price[:4]] == "llm model openai/gpt-4.1-mini · pricing"
+
     def test_labels_and_validity(self) -> None:
         assert anchor_label(()) == "the revision"
         assert anchor_label(("manifest", "version")) == "Manifest · version"

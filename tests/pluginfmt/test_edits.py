@@ -12,6 +12,7 @@ from studio.pluginfmt.document.edits import (
     Condition,
     FieldValues,
     OptionValues,
+    copy_model_id,
     duplicate_of,
     ensure_position_file,
     field_data,
@@ -32,6 +33,7 @@ from studio.pluginfmt.document.edits import (
     text,
 )
 from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt.verify import model_id_problems
 from studio.pluginfmt.yamlio import load_yaml
 
 MANIFEST = b"""\
@@ -285,6 +287,16 @@ class TestFileStem:
             ("a..b", "a.b"),
             ("..", "model"),
             ("llama3:8b", "llama3-8b"),
+            ("llama3.1:8b", "llama3.1-8b"),
+            (
+                "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                "meta-llama-llama-3.3-70b-instruct-turbo",
+            ),
+            ("a\x00b\nc", "a-b-c"),
+            ("模型", "model"),
+            # Go skips every file whose name ends in _position.yaml.
+            ("_position", "_position-model"),
+            ("gpt_position", "gpt_position-model"),
         ],
     )
     def test_it_keeps_only_safe_lowercase_characters(
@@ -292,12 +304,55 @@ class TestFileStem:
     ) -> None:
         assert file_stem(model_id) == stem
 
+    def test_it_keeps_a_long_id_to_100_characters(self) -> None:
+        assert file_stem("org/" + "x" * 300) == "org-" + "x" * 96
+
+
+class TestCopyIds:
+    def test_a_copy_gets_the_copy_suffix(self) -> None:
+        assert copy_model_id("Qwen/Qwen3-8B", set()) == "Qwen/Qwen3-8B-copy"
+
+    def test_a_taken_copy_id_gets_a_number(self) -> None:
+        taken = {"a", "a-copy", "a-copy-2"}
+        assert copy_model_id("a", taken) == "a-copy-3"
+
+    def test_the_copy_of_a_255_character_id_stays_within_255(self) -> None:
+        long_id = "org/" + "x" * 251
+        copy = copy_model_id(long_id, {long_id})
+        assert len(copy) == 255
+        assert copy.endswith("-copy")
+        assert model_id_problems(copy) == []
+
 
 class TestModelPaths:
     def test_a_new_model_goes_where_the_types_glob_loads_it(self) -> None:
         doc = make_doc()
         assert new_model_path(doc, "llm", "GPT-4o") == "models/llm/gpt-4o.yaml"
         assert new_model_path(doc, "llm", "a") == "models/llm/a-2.yaml"
+
+    @pytest.mark.parametrize(
+        ("model_id", "path"),
+        [
+            ("Qwen/Qwen3-8B", "models/llm/qwen-qwen3-8b.yaml"),
+            ("llama3.1:8b", "models/llm/llama3.1-8b.yaml"),
+            ("../x", "models/llm/x.yaml"),
+            ("_position", "models/llm/_position-model.yaml"),
+        ],
+    )
+    def test_an_id_with_path_characters_gets_a_safe_name_the_glob_loads(
+        self, model_id: str, path: str
+    ) -> None:
+        doc = make_doc()
+        assert new_model_path(doc, "llm", model_id) == path
+        assert provider_data(doc)["models"]["llm"]["predefined"] == [
+            "models/llm/*.yaml"
+        ]
+
+    def test_ids_with_the_same_safe_name_get_numbered_files(self) -> None:
+        doc = make_doc({"models/llm/qwen-qwen3-8b.yaml": model_yaml("qwen-qwen3-8b")})
+        assert new_model_path(doc, "llm", "Qwen/Qwen3-8B") == (
+            "models/llm/qwen-qwen3-8b-2.yaml"
+        )
 
     def test_a_glob_that_cannot_name_a_file_gets_the_exact_path_added(self) -> None:
         provider = PROVIDER.replace(b'"models/llm/*.yaml"', b'"models/llm/a.yaml"')

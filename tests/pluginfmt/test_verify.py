@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
+from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.files import PluginFiles
-from studio.pluginfmt.verify import RULES, Finding, verify
+from studio.pluginfmt.verify import RULES, Finding, model_id_problems, verify
 
 from ..conftest import CORPUS_PLUGINS
 
@@ -239,6 +241,69 @@ class TestTheEchoPlugin:
             "value": 5,
             "fix": 'Quote it: default: "5".',
         }
+
+
+GATEWAY_IDS = [
+    "Qwen/Qwen3-8B",
+    "deepseek-ai/DeepSeek-V3",
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "llama3.1:8b",
+    "amazon nova",  # a corpus id (bedrock)
+    "1:30",  # a YAML 1.1 sexagesimal number unless quoted
+    "true",
+    "模型-1",
+    "x" * 255,
+]
+
+
+def _echo_renamed(model_id: str) -> PluginFiles:
+    """The echo plugin whose one model (and its position line) is `model_id`."""
+    files = make_echo_files()
+    data = yaml.safe_load(files["models/llm/echo-1.yaml"])
+    data["model"] = model_id
+    files["models/llm/echo-1.yaml"] = dump_yaml(data)
+    files["models/llm/_position.yaml"] = dump_yaml([model_id])
+    return files
+
+
+class TestModelIds:
+    @pytest.mark.parametrize("model_id", GATEWAY_IDS)
+    def test_it_accepts_the_ids_gateways_use(self, model_id: str) -> None:
+        assert model_id_problems(model_id) == []
+        assert verify(_echo_renamed(model_id)) == []
+
+    @pytest.mark.parametrize(
+        ("model_id", "rule"),
+        [
+            ("", "model.name.empty"),
+            ("x" * 256, "model.name.too-long"),
+            ("../x", "model.name.path-segment"),
+            ("a/../b", "model.name.path-segment"),
+            ("a/./b", "model.name.path-segment"),
+            ("..", "model.name.path-segment"),
+            ("a\x00b", "model.name.control-character"),
+            ("a\nb", "model.name.control-character"),
+            ("a\x1bb", "model.name.control-character"),
+            ("a\u2028b", "model.name.control-character"),
+        ],
+    )
+    def test_it_warns_about_ids_that_name_nothing_or_walk_paths(
+        self, model_id: str, rule: str
+    ) -> None:
+        assert [p.rule for p in model_id_problems(model_id)] == [rule]
+        findings = verify(_echo_renamed(model_id))
+        assert where(findings, rule) == [("models/llm/echo-1.yaml", 1)]
+        assert errors_of(findings) == []
+
+    def test_a_finding_shows_control_characters_escaped(self) -> None:
+        findings = verify(_echo_renamed("a\x00b"))
+        (finding,) = [f for f in findings if f.rule.startswith("model.name")]
+        assert finding.value == "a\\u0000b"
+        assert "U+0000" in finding.message
+
+    def test_it_allows_dots_inside_a_segment(self) -> None:
+        assert model_id_problems("a..b") == []
+        assert model_id_problems(".hidden/x.") == []
 
 
 class TestTheRuleCatalogue:

@@ -17,6 +17,7 @@ from django.http import QueryDict
 
 from studio.pluginfmt.document import MODEL_FEATURES, PARAMETER_TEMPLATES
 from studio.pluginfmt.document.edits import LANGUAGES, parse_decimal
+from studio.pluginfmt.verify import MAX_MODEL_ID
 
 from ..services.model_form import ModelValues, PricingValues
 from .model_rules import (
@@ -45,7 +46,7 @@ CURRENCY_CHOICES = [(c, c) for c in CURRENCIES]
 class ModelForm(forms.Form):
     """The fields of one model; the type-specific ones are kept per `model_type`."""
 
-    model = forms.CharField(label="Model id", max_length=255)
+    model = forms.CharField(label="Model id", max_length=MAX_MODEL_ID)
     # label_<lang> fields are added below
     mode = forms.ChoiceField(
         label="Mode", choices=[("chat", "chat"), ("completion", "completion")]
@@ -142,7 +143,8 @@ class ModelForm(forms.Form):
         validate_model_id(value)
         if value in self.taken_ids:
             raise forms.ValidationError(
-                f"The model id {value!r} is already used in this provider."
+                f"The model id {value!r} is already used in this provider "
+                f"(by another {self.model_type} model)."
             )
         return value
 

@@ -15,6 +15,7 @@ from django import forms
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
 from studio.pluginfmt.document.edits import parse_decimal
+from studio.pluginfmt.verify import MAX_MODEL_ID, model_id_problems
 
 from ..services.models import BulkAction, InlineValues
 
@@ -27,8 +28,6 @@ LANGUAGE_NAMES = {
 MAX_TEXT = 1023  # I18nObject values must stay under 1024 characters
 MAX_RULES = 128  # the Go tag's limit
 MAX_VOICES = 200
-# Model ids become request fields and file names: no path separators, no "..".
-MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*$")
 RULE_NAME_RE = re.compile(r"^[^\s<>\"'`]+$")
 CURRENCIES = ("USD", "CNY", "EUR", "GBP", "JPY", "KRW", "INR", "HKD", "SGD", "CAD")
 UNIT_PRESETS = (
@@ -61,11 +60,14 @@ TEMPLATE_CHOICES = [("", "custom rule (no template)")] + [
 
 
 def validate_model_id(value: str) -> None:
-    if not MODEL_ID_RE.match(value) or ".." in value:
-        raise forms.ValidationError(
-            "Use letters, digits and . _ - : @ + (no spaces, no '/', no '..'), "
-            "starting with a letter or digit."
-        )
+    """Refuse an id the verifier reports; the form is never stricter than it.
+
+    Gateway ids (`Qwen/Qwen3-8B`, `llama3.1:8b`) are fine: the file name is
+    derived from the id separately (`pluginfmt.document.edits.file_stem`).
+    """
+    problems = model_id_problems(value)
+    if problems:
+        raise forms.ValidationError([p.message for p in problems])
 
 
 def clean_price(value: str, *, field: str = "price") -> str | None:
@@ -148,7 +150,7 @@ class InlineForm(forms.Form):
 class DuplicateForm(forms.Form):
     model_lock = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     new_id = forms.CharField(
-        label="New model id", max_length=255, validators=[validate_model_id]
+        label="New model id", max_length=MAX_MODEL_ID, validators=[validate_model_id]
     )
 
     def __init__(self, *args: Any, taken_ids: set[str], **kwargs: Any) -> None:

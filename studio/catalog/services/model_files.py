@@ -72,11 +72,24 @@ def check_model_lock(model: ProviderModel, model_lock: int) -> None:
 
 
 def refuse_taken_id(
-    doc: PluginDocument, model_id: str, *, field: str, exclude: str | None = None
+    doc: PluginDocument,
+    model_id: str,
+    *,
+    type_key: str,
+    field: str,
+    exclude: str | None = None,
 ) -> None:
-    """Refuse (ModelProblem on `field`) a model id another file already uses."""
+    """Refuse (ModelProblem on `field`) a model id another file of the type uses.
+
+    Dify tells models apart by type and id (the verifier's duplicate rule too),
+    so an llm and a text-embedding model may share an id.
+    """
     for entry in doc.models:
-        if entry.path != exclude and entry.spec.model == model_id:
+        if (
+            entry.path != exclude
+            and entry.type_key == type_key
+            and entry.spec.model == model_id
+        ):
             raise ModelProblem(
                 f"The model id {model_id!r} is already used by {entry.path}.",
                 field=field,

@@ -203,7 +203,7 @@ def model_save(
     def change(doc: PluginDocument) -> None:
         nonlocal saved_path
         if model is None:
-            refuse_taken_id(doc, values.model, field="model")
+            refuse_taken_id(doc, values.model, type_key=key, field="model")
             saved_path = new_model_path(doc, key, values.model)
             data = model_spec_data(None, model_type, values)
             doc.models.append(
@@ -218,7 +218,9 @@ def model_save(
         entry = entry_at(doc, model.path)
         old_id = entry.spec.model
         if values.model != old_id:
-            refuse_taken_id(doc, values.model, field="model", exclude=entry.path)
+            refuse_taken_id(
+                doc, values.model, type_key=key, field="model", exclude=entry.path
+            )
         set_spec(entry, model_spec_data(entry.spec.to_data(), model_type, values))
         names = position_names(doc, key)
         if names is not None and values.model != old_id:

@@ -209,7 +209,7 @@ def model_duplicate(
 
     def change(doc: PluginDocument, entry: ModelEntry) -> None:
         nonlocal new_path
-        refuse_taken_id(doc, new_id, field="new_id")
+        refuse_taken_id(doc, new_id, type_key=entry.type_key, field="new_id")
         data = copy.deepcopy(entry.spec.to_data())
         old_id = str(data.get("model") or "")
         data["model"] = new_id

@@ -188,7 +188,9 @@ def _model_form(
     model: ProviderModel | None,
     action_url: str,
 ) -> HttpResponse:
-    taken = set(provider.models.values_list("model", flat=True))
+    taken = set(
+        provider.models.filter(model_type=model_type).values_list("model", flat=True)
+    )
     saved_id = model.model if model else None
     if model is not None:
         taken.discard(model.model)

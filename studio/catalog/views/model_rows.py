@@ -6,11 +6,13 @@ everything a row shows), so the page costs the same for 10 or 250 models.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS
 from studio.pluginfmt.document.edits import (
+    copy_model_id,
     max_tokens_rule,
     rule_effective,
     same_decimal,
@@ -106,7 +108,14 @@ def _row_values(model: ProviderModel) -> tuple[dict[str, Any], dict[str, Any]]:
     return values, extra
 
 
-def make_row(model: ProviderModel, base: str, findings: Marker | None = None) -> Row:
+def make_row(
+    model: ProviderModel,
+    base: str,
+    findings: Marker | None = None,
+    *,
+    taken: Collection[str] = (),
+) -> Row:
+    """The row of a model; `taken` are the ids of its type (for the copy's id)."""
     values, extra = _row_values(model)
     unit = extra["unit"]
     unit_name = next(
@@ -132,7 +141,7 @@ def make_row(model: ProviderModel, base: str, findings: Marker | None = None) ->
         rule_count=extra["rule_count"],
         max_tokens_hint=extra["max_tokens_hint"],
         base=base,
-        new_id=f"{model.model}-copy",
+        new_id=copy_model_id(model.model, taken),
         findings=findings or Marker(),
     )
 
@@ -170,8 +179,14 @@ def table_groups(provider: Provider, base: str) -> tuple[list[Group], list[str]]
     by_type: dict[str, list[Row]] = {}
     rule_names: set[str] = set()
     markers = findings_by_path(provider)
-    for model in models:
-        row = make_row(model, base, markers.get(model.path))
+    loaded = list(models)
+    taken: dict[str, set[str]] = {}
+    for model in loaded:
+        taken.setdefault(model.model_type, set()).add(model.model)
+    for model in loaded:
+        row = make_row(
+            model, base, markers.get(model.path), taken=taken[model.model_type]
+        )
         by_type.setdefault(model.model_type, []).append(row)
         rules = (
             model.spec.get("parameter_rules") if isinstance(model.spec, dict) else None

@@ -148,11 +148,22 @@ def _row_response(
     return _render_table(request, provider, membership, status=status, row_override=row)
 
 
+def _taken_ids(provider: Provider, model_type: str) -> set[str]:
+    return set(
+        provider.models.filter(model_type=model_type).values_list("model", flat=True)
+    )
+
+
 def _fresh_row(provider: Provider, pk: int) -> Row:
     model = provider.models.filter(pk=pk).first()
     if model is None:
         raise Http404("No such model.")
-    row = make_row(model, _base(provider), findings_by_path(provider).get(model.path))
+    row = make_row(
+        model,
+        _base(provider),
+        findings_by_path(provider).get(model.path),
+        taken=_taken_ids(provider, model.model_type),
+    )
     # The move buttons need to know the ends of the type's order (two small
     # queries, whatever the model count).
     same = provider.models.filter(model_type=model.model_type).order_by(
@@ -269,8 +280,7 @@ def model_duplicate(
     model, provider, membership = get_model_for_user(
         request, provider_id, model_id, write=True
     )
-    taken = set(provider.models.values_list("model", flat=True))
-    form = DuplicateForm(request.POST, taken_ids=taken)
+    form = DuplicateForm(request.POST, taken_ids=_taken_ids(provider, model.model_type))
     row = _fresh_row(provider, model.pk)
     if form.is_valid():
         try:

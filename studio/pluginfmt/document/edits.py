@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
@@ -20,6 +20,7 @@ from typing import Any, TypeGuard
 from studio.pluginfmt.document.loader import ModelEntry, PluginDocument, PositionFile
 from studio.pluginfmt.document.specs import PARAMETER_TEMPLATES, ModelsBlock, ModelSpec
 from studio.pluginfmt.globs import glob_match
+from studio.pluginfmt.verify.model_ids import MAX_MODEL_ID
 
 # The languages Dify shows; I18n values may carry others, which edits keep.
 LANGUAGES = ("en_US", "zh_Hans", "ja_JP", "pt_BR")
@@ -289,11 +290,30 @@ def set_spec(entry: ModelEntry, data: dict[str, Any]) -> None:
 
 
 def file_stem(model_id: str) -> str:
-    """A safe file name stem for a model id: lower-case `[a-z0-9._-]`, no dots first."""
+    """A safe file name stem for a model id: lower-case `[a-z0-9._-]`, no dots first.
+
+    Any id the verifier accepts (`Qwen/Qwen3-8B`, `llama3.1:8b`) gets one; the
+    id itself stays as it is in the file.
+    """
     stem = re.sub(r"[^a-z0-9._-]+", "-", model_id.lower())
     stem = re.sub(r"\.{2,}", ".", stem)
     stem = re.sub(r"-{2,}", "-", stem).strip("-.")
-    return stem[:100].rstrip("-.") or "model"
+    stem = stem[:100].rstrip("-.") or "model"
+    if stem.endswith("_position"):
+        # Go skips every file named *_position.yaml: it would not load the model.
+        stem += "-model"
+    return stem
+
+
+def copy_model_id(model_id: str, taken: Collection[str]) -> str:
+    """A free id for a copy of a model: `<id>-copy`, `<id>-copy-2`…, within 255."""
+    candidate = model_id
+    for n in range(1, 10_000):
+        suffix = "-copy" if n == 1 else f"-copy-{n}"
+        candidate = model_id[: MAX_MODEL_ID - len(suffix)] + suffix
+        if candidate not in taken:
+            break
+    return candidate
 
 
 def taken_paths(doc: PluginDocument) -> set[str]:

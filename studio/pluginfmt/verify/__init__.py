@@ -26,6 +26,7 @@ from .findings import (
     severity_counts,
 )
 from .manifest import check_manifest
+from .model_ids import MAX_MODEL_ID, IdProblem, model_id_problems
 from .package import check_package
 from .provider import check_providers
 from .python import check_python
@@ -33,14 +34,17 @@ from .rules import RULES
 
 __all__ = [
     "LAYERS",
+    "MAX_MODEL_ID",
     "RULES",
     "SEVERITIES",
     "Finding",
+    "IdProblem",
     "Layer",
     "Rule",
     "Severity",
     "findings_from_json",
     "findings_to_json",
+    "model_id_problems",
     "severity_counts",
     "verify",
 ]

@@ -13,6 +13,7 @@ from ..globs import glob_match
 from ..yamlio import LoadedYaml
 from . import schema
 from .context import Context, ModelFile, ProviderInfo
+from .model_ids import model_id_problems, shown_id
 from .parameters import check_parameter_rules, check_pricing
 from .positions import check_positions
 from .schema import TYPE_KEYS, describe
@@ -206,13 +207,9 @@ def _check_model_file(ctx: Context, info: ProviderInfo, mf: ModelFile) -> None:
     name = data.get("model")
     if name is None:
         add("model.name.missing", (), "The model YAML has no `model` id.")
-    elif isinstance(name, str) and len(name) >= 256:
-        add(
-            "model.name.too-long",
-            ("model",),
-            f"The model id is {len(name)} characters long; the limit is 255.",
-            value=name[:80],
-        )
+    elif isinstance(name, str):
+        for problem in model_id_problems(name):
+            add(problem.rule, ("model",), problem.message, value=shown_id(name))
     kind = data.get("model_type")
     if isinstance(kind, (dict, list)):
         pass  # model.field-type says it

@@ -425,6 +425,18 @@ model.name.too-long | warning | install
     The model id is 256 characters or longer.
     Shorten the id.
 
+model.name.empty | warning | install
+    The model id is empty (Go's `required` tag refuses it on remote debugging).
+    Write the id the upstream API expects.
+
+model.name.control-character | warning | install
+    The model id contains a control character or a line separator.
+    Use printable characters only.
+
+model.name.path-segment | warning | install
+    The model id has a `.` or `..` segment between slashes.
+    Drop the segment; ids such as org/model are fine.
+
 model.model-type.missing | error | runtime
     The model YAML has no `model_type`.
     Add model_type: llm (or the right type).
