@@ -202,6 +202,15 @@ def load_yaml(
         for event in yaml.parse(text, Loader=_Loader):
             line = event.start_mark.line + 1 if event.start_mark else 0
             if isinstance(event, yaml.ScalarEvent):
+                if "\x00" in event.value:
+                    # Written as "\0" or "\x00" in a quoted string: no database
+                    # column (PostgreSQL text or jsonb, the studio's or Dify's)
+                    # can hold it.
+                    raise YamlError(
+                        "a string holds a NUL character (\\0), which Dify and "
+                        "the studio cannot store",
+                        line=line,
+                    )
                 attach(_scalar(event), 1, line, event.anchor)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.tag not in (None, "!", _MAP, _SEQ):

@@ -123,6 +123,12 @@ def _binary_yaml(files: PluginFiles) -> bytes:
     return zip_of({**files, "provider/deepseek.yaml": b"provider: x\n" + junk})
 
 
+def _escaped_nul(files: PluginFiles) -> bytes:
+    # Valid YAML whose string holds a NUL: PostgreSQL can store it nowhere.
+    manifest = files["manifest.yaml"] + b'x_note: "a\\0b"\n'
+    return zip_of({**files, "manifest.yaml": manifest})
+
+
 def _truncated(files: PluginFiles) -> bytes:
     data = difypkg_of(files)
     return data[: len(data) // 2]
@@ -156,6 +162,7 @@ HOSTILE = [
     Hostile("truncated-zip", "cut.difypkg", _truncated, "truncated"),
     Hostile("manifest-missing", "nomanifest.zip", _no_manifest, "no manifest.yaml"),
     Hostile("binary-in-yaml", "binary.zip", _binary_yaml, "provider/deepseek.yaml"),
+    Hostile("escaped-nul-in-yaml", "nul.zip", _escaped_nul, "NUL character"),
 ]
 
 
