@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from studio.core.management.commands.plugin import HANDLERS
+from studio.core.plugin_cli import EXIT_MEANINGS
 from studio.pluginfmt.checksum import IDENTIFIER_RE, checksum
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder, read_package
 from tests.catalog.import_inputs import share_by_links, with_directory_entries
 from tests.conftest import CORPUS_PLUGINS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def plugin(*args: str) -> tuple[int, str, str]:
@@ -310,3 +314,45 @@ class TestPackagesWithDirectoryEntries:
         pkg.write_bytes(package(read_folder(restored_corpus / "deepseek")))
 
         assert plugin_json("verify", str(pkg))[0] == 0
+
+
+class TestExitStatus:
+    """0 no errors (warnings allowed), 1 errors or failure, 2 unreadable input:
+    said once (`EXIT_MEANINGS`), the same in every --help, the README and docs."""
+
+    @pytest.mark.parametrize("subcommand", [None, *sorted(HANDLERS)])
+    def test_every_help_states_the_exit_status(self, capsys, subcommand):
+        args = ["--help"] if subcommand is None else [subcommand, "--help"]
+        with pytest.raises(SystemExit) as exited:
+            call_command("plugin", *args)
+
+        assert exited.value.code == 0
+        assert sorted(EXIT_MEANINGS) == [0, 1, 2]
+        text = " ".join(capsys.readouterr().out.split())
+        for status, meaning in EXIT_MEANINGS.items():
+            assert f"{status} {meaning}" in text, (subcommand, status)
+
+    @pytest.mark.parametrize("doc", ["README.md", "docs/pluginfmt.md"])
+    def test_the_docs_state_the_same_exit_status(self, doc):
+        text = " ".join((ROOT / doc).read_text().split())
+        for status, meaning in EXIT_MEANINGS.items():
+            assert f"`{status}` {meaning}" in text, status
+        assert "1 findings" not in text
+
+    def test_verify_exits_0_on_a_plugin_with_warnings_only(self, restored_corpus):
+        status, data = plugin_json("verify", str(restored_corpus / "bedrock"))
+
+        severities = {f["severity"] for f in data["findings"]}
+        assert "warning" in severities and "error" not in severities
+        assert (status, data["ok"]) == (0, True)
+
+    def test_verify_exits_1_on_a_plugin_with_an_error(self, corpus_copy):
+        folder = corpus_copy("bedrock")
+        (folder / "main.py").unlink()
+
+        status, data = plugin_json("verify", str(folder))
+
+        assert [f["rule"] for f in data["findings"] if f["severity"] == "error"] == [
+            "python.entrypoint.missing"
+        ]
+        assert (status, data["ok"]) == (1, False)
