@@ -1,16 +1,20 @@
 """Read a plugin folder, zip or .difypkg into memory, refusing anything unsafe.
 
-Nothing is ever extracted to disk: every reader returns `PluginFiles` (relative
-POSIX path -> bytes). All refusals raise `UnsafeInput` naming the entry.
+Nothing is ever extracted to disk: every reader returns `ReadFiles` (relative
+POSIX path -> bytes, plus what the reader saw that the bytes do not say). All
+refusals raise `UnsafeInput` naming the entry.
 
 Decisions:
 
-- Symlinks in a folder: a link whose target resolves to a regular file inside
-  the root is read as that file (the official packager follows links the same
-  way, so this is what it would zip). A link pointing outside the root, a
-  dangling or looping link and a link to a folder are refused. A caller that
-  trusts a wider tree (a checkout whose plugins link a shared `.difyignore`)
-  may pass it as `link_root`.
+- Symlinks in a folder: a link that resolves to a regular file is read as that
+  file wherever it points, and recorded in `ReadFiles.links` (the verifier
+  notes it). The Dify CLI packages a folder the same way, and the official
+  plugin repository relies on it (each plugin's `.difyignore` links to the
+  repository root's). Following links out of the folder exposes nothing new:
+  a folder is only ever read from a path on the reader's own machine (the
+  command line); the web takes archives, where links stay refused. A link to
+  a folder, device, fifo or socket, and a dangling or looping link, are
+  refused. The size limits count the target's bytes.
 - Hard links in a folder: a file whose other names all lie inside the root is
   an ordinary file; a file with a name outside the root (more links than the
   walk saw) is refused, since it may expose a file the folder's author did not
@@ -18,7 +22,10 @@ Decisions:
 - Zips: symlink and other non-regular entries (by their Unix mode), encrypted
   entries, compression methods the daemon cannot read (anything but stored and
   deflate), duplicate names and names that are both a file and a folder are
-  refused. Directory entries are skipped. Sizes are checked twice: the
+  refused. Directory entries are skipped; `read_package` records them in
+  `ReadFiles.directory_entries`, since the daemon fails to decode a package
+  holding any (a zip of a folder is packaged again, so there they do no
+  harm). Sizes are checked twice: the
   declared sizes of the central directory before anything is inflated, then
   the bytes actually produced while inflating (an entry that inflates past its
   declared size is refused, so a lying header cannot get past the limits).
@@ -43,7 +50,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TypedDict, Unpack
 
-from studio.pluginfmt.files import PluginFiles, UnsafeInput
+from studio.pluginfmt.files import ReadFiles, UnsafeInput
 
 MANIFEST = "manifest.yaml"
 
@@ -126,7 +133,7 @@ class _Budget:
             )
 
 
-def _require_manifest(files: PluginFiles) -> PluginFiles:
+def _require_manifest(files: ReadFiles) -> ReadFiles:
     if MANIFEST not in files:
         raise UnsafeInput("no manifest.yaml at the plugin root", entry=MANIFEST)
     return files
@@ -141,28 +148,29 @@ def read_folder(
     max_entries: int = MAX_ENTRIES,
     max_total_size: int = MAX_TOTAL_SIZE,
     max_file_size: int = MAX_FILE_SIZE,
-    link_root: str | os.PathLike[str] | None = None,
-) -> PluginFiles:
+) -> ReadFiles:
     """Read every file under a plugin folder (see the module docstring for links)."""
     root = Path(path)
     if not root.is_dir():
         raise UnsafeInput("not a folder", entry=str(path))
     real_root = os.path.realpath(root)
-    real_link_root = os.path.realpath(link_root) if link_root else real_root
-    if not _inside(real_link_root, real_root):
-        raise UnsafeInput("link_root does not contain the plugin folder")
     budget = _Budget(
         max_entries=max_entries, max_total=max_total_size, max_file=max_file_size
     )
-    files: PluginFiles = {}
+    files = ReadFiles()
     # Names seen per hard-linked inode, to compare with its link count.
     links_seen: dict[tuple[int, int], list[str]] = {}
     link_counts: dict[tuple[int, int], int] = {}
     for rel, full, st in _walk(real_root, "", budget):
         check_entry_name(rel)
         if stat.S_ISLNK(st.st_mode):
-            target = _resolve_link(real_link_root, full, rel)
+            target = _resolve_link(full, rel)
             content = _read_regular(target, rel, budget)
+            files.links[rel] = (
+                Path(os.path.relpath(target, real_root)).as_posix()
+                if _inside(real_root, target)
+                else target
+            )
         elif stat.S_ISREG(st.st_mode):
             content = _read_regular(full, rel, budget)
             if st.st_nlink > 1:
@@ -201,11 +209,9 @@ def _walk(
             yield rel, entry.path, st
 
 
-def _resolve_link(real_root: str, full: str, rel: str) -> str:
-    target = os.path.realpath(full)
-    if not _inside(real_root, target):
-        raise UnsafeInput("symlink pointing outside the plugin folder", entry=rel)
+def _resolve_link(full: str, rel: str) -> str:
     try:
+        target = os.path.realpath(full, strict=True)
         st = os.stat(target, follow_symlinks=False)
     except OSError:
         raise UnsafeInput("dangling or looping symlink", entry=rel) from None
@@ -261,7 +267,7 @@ def read_zip(
     max_total_size: int = MAX_TOTAL_SIZE,
     max_file_size: int = MAX_FILE_SIZE,
     max_ratio: float = MAX_COMPRESSION_RATIO,
-) -> PluginFiles:
+) -> ReadFiles:
     """Read a zip of a plugin folder, dropping a lone top folder with the manifest."""
     files = _read_archive(
         source,
@@ -277,7 +283,11 @@ def read_zip(
             top = tops.pop()
             if f"{top}/{MANIFEST}" in files:
                 cut = len(top) + 1
-                files = {name[cut:]: content for name, content in files.items()}
+                files = ReadFiles(
+                    (name[cut:], content) for name, content in files.items()
+                )
+    # The folder is packaged again, so its directory entries are no concern.
+    files.directory_entries = []
     return _require_manifest(files)
 
 
@@ -288,8 +298,9 @@ def read_package(
     max_total_size: int = MAX_TOTAL_SIZE,
     max_file_size: int = MAX_FILE_SIZE,
     max_ratio: float = MAX_COMPRESSION_RATIO,
-) -> PluginFiles:
-    """Read a .difypkg: a zip with manifest.yaml at its root, taken as it is."""
+) -> ReadFiles:
+    """Read a .difypkg: a zip with manifest.yaml at its root, taken as it is
+    (its directory entries recorded in `directory_entries`)."""
     files = _read_archive(
         source,
         max_entries=max_entries,
@@ -317,7 +328,7 @@ class ArchiveLimits(FolderLimits, total=False):
 
 def read_any(
     path: str | os.PathLike[str], **limits: Unpack[ArchiveLimits]
-) -> PluginFiles:
+) -> ReadFiles:
     """Read a plugin folder, .difypkg or zip of a folder, chosen by what `path` is."""
     p = Path(path)
     if p.is_dir():
@@ -352,7 +363,7 @@ def _read_archive(
     max_file_size: int,
     max_ratio: float,
     skip_macos_metadata: bool,
-) -> PluginFiles:
+) -> ReadFiles:
     label = str(source) if isinstance(source, (str, os.PathLike)) else None
     fh, owned = _open_source(source)
     try:
@@ -386,7 +397,7 @@ def _read_entries(
     max_file_size: int,
     max_ratio: float,
     skip_macos_metadata: bool,
-) -> PluginFiles:
+) -> ReadFiles:
     infos = archive.infolist()
     if len(infos) > max_entries:
         raise UnsafeInput(
@@ -395,6 +406,7 @@ def _read_entries(
         )
     # Everything about every entry is checked before a single byte is inflated.
     wanted: list[zipfile.ZipInfo] = []
+    directories: list[str] = []
     seen: set[str] = set()
     declared_total = 0
     for info in infos:
@@ -413,6 +425,7 @@ def _read_entries(
         if info.flag_bits & 0x41:
             raise UnsafeInput("encrypted entry", entry=name)
         if is_dir:
+            directories.append(name)
             continue
         if info.compress_type not in _SUPPORTED_METHODS:
             raise UnsafeInput(
@@ -436,7 +449,7 @@ def _read_entries(
     budget = _Budget(
         max_entries=max_entries, max_total=max_total_size, max_file=max_file_size
     )
-    files: PluginFiles = {}
+    files = ReadFiles(directory_entries=directories)
     for info in wanted:
         files[info.filename] = _inflate(archive, info, budget, max_ratio)
     return files

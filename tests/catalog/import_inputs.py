@@ -34,6 +34,46 @@ def plugin_files(corpus: Path, name: str = "deepseek") -> PluginFiles:
     return read_folder(corpus / name)
 
 
+def share_by_links(folder: Path) -> dict[str, bytes]:
+    """Make a plugin folder share files by symlink, as the official plugin
+    repository does: `.difyignore` links to its parent's, `README.md` into a
+    shared folder. Returns the targets' bytes by the linked path."""
+    parent = folder.parent
+    own = folder / ".difyignore"
+    ignore = b"# the repository's .difyignore\n" + (
+        own.read_bytes() if own.exists() else b".env\n"
+    )
+    (parent / ".difyignore").write_bytes(ignore)
+    own.unlink(missing_ok=True)
+    own.symlink_to("../.difyignore")
+    readme = (folder / "README.md").read_bytes() + b"\nShared by link.\n"
+    (parent / "shared").mkdir(exist_ok=True)
+    (parent / "shared" / "README.md").write_bytes(readme)
+    (folder / "README.md").unlink()
+    (folder / "README.md").symlink_to("../shared/README.md")
+    return {".difyignore": ignore, "README.md": readme}
+
+
+def with_directory_entries(data: bytes) -> bytes:
+    """The same package with a directory entry before each folder's files,
+    as `zip -r` writes them."""
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        written: set[str] = set()
+        for info in src.infolist():
+            parts = info.filename.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                folder = "/".join(parts[:i]) + "/"
+                if folder not in written:
+                    dst.writestr(zipfile.ZipInfo(folder), b"")
+                    written.add(folder)
+            dst.writestr(info.filename, src.read(info))
+    return buf.getvalue()
+
+
 def counts() -> dict[str, int]:
     """Row counts an import may change; refused input must leave them alone."""
     return {

@@ -23,6 +23,8 @@ from tests.catalog.import_inputs import (
     counts,
     listing,
     plugin_files,
+    share_by_links,
+    with_directory_entries,
     write_big_zip,
     zip_of,
 )
@@ -146,6 +148,45 @@ class TestReport:
         assert report.errors >= 1
         assert Provider.objects.get().error_count == report.errors
         assert services.provider_files(Provider.objects.get()) == files
+
+
+class TestRepackagedInput:
+    def test_an_upload_with_directory_entries_is_imported_without_them(
+        self, personas, restored_corpus, storage
+    ):
+        clean = package(plugin_files(restored_corpus))
+        upload = SimpleUploadedFile("zipped.difypkg", with_directory_entries(clean))
+
+        job = import_jobs.import_upload(
+            team=personas.team, user=personas.bob, upload=upload
+        )
+
+        report = imports.report_of(job)
+        assert report is not None
+        provider = Provider.objects.get()
+        assert services.provider_files(provider) == read_package(clean)
+        assert package(services.provider_files(provider)) == clean
+        [note] = [n for n in report.notes if "directory entries" in n]
+        assert "models/" in note
+        assert report.errors == provider.error_count == 0
+        rules = {f["rule"] for f in report.findings} | {
+            f["rule"] for f in provider.findings
+        }
+        assert "package.directory-entry" not in rules
+
+    def test_a_folder_read_through_links_is_stored_as_plain_files(
+        self, personas, corpus_copy
+    ):
+        folder = corpus_copy("deepseek")
+        targets = share_by_links(folder)
+
+        report = imports.import_path(path=folder, team_slug=personas.team.slug)
+
+        provider = Provider.objects.get()
+        stored = services.provider_files(provider)
+        assert {p: stored[p] for p in targets} == targets
+        assert any("symbolic link" in n for n in report.notes)
+        assert "package.symlink" not in {f["rule"] for f in provider.findings}
 
 
 class TestAtomicRefusal:

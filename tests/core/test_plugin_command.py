@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from studio.core.management.commands.plugin import HANDLERS
+from studio.core.plugin_cli import EXIT_MEANINGS
 from studio.pluginfmt.checksum import IDENTIFIER_RE, checksum
-from studio.pluginfmt.readers import read_package
+from studio.pluginfmt.package import package
+from studio.pluginfmt.readers import read_folder, read_package
+from tests.catalog.import_inputs import share_by_links, with_directory_entries
 from tests.conftest import CORPUS_PLUGINS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def plugin(*args: str) -> tuple[int, str, str]:
@@ -201,3 +209,150 @@ class TestChecksumKeysAndSignatures:
             "verify-signature", str(bad), "--key", "team.public.pem"
         )
         assert (status, result["status"]) == (1, "invalid")
+
+
+class TestFoldersSharingFilesByLink:
+    """Official plugins link shared files (a `.difyignore` to the repository
+    root's); the Dify CLI packages the targets' bytes, and so does the studio."""
+
+    def test_it_verifies_with_a_note_naming_each_link_and_target(
+        self, corpus_copy, tmp_path
+    ):
+        folder = corpus_copy("openai")
+        share_by_links(folder)
+
+        status, data = plugin_json("verify", str(folder))
+
+        assert status == 0, [f for f in data["findings"] if f["severity"] == "error"]
+        notes = [f for f in data["findings"] if f["rule"] == "package.symlink"]
+        assert [(f["file"], f["severity"], f["value"]) for f in notes] == [
+            (".difyignore", "info", str(tmp_path / ".difyignore")),
+            ("README.md", "info", str(tmp_path / "shared" / "README.md")),
+        ]
+
+    def test_the_package_holds_the_targets_bytes(self, corpus_copy, tmp_path):
+        folder = corpus_copy("openai")
+        targets = share_by_links(folder)
+        out = tmp_path / "openai.difypkg"
+
+        status, data = plugin_json("package", str(folder), "-o", str(out))
+
+        assert status == 0, data
+        packaged = read_package(out.read_bytes())
+        assert packaged[".difyignore"] == targets[".difyignore"]
+        assert packaged["README.md"] == targets["README.md"]
+        assert plugin_json("verify", str(out))[0] == 0
+
+    @pytest.mark.parametrize("command", ["verify", "package"])
+    @pytest.mark.parametrize(
+        ("link", "target", "reason"),
+        [
+            ("shared", "models", "(folder)"),
+            ("gone.md", "nowhere.md", "dangling"),
+            ("loop.md", "loop.md", "looping"),
+            ("pipe.md", "../pipe", "(fifo)"),
+        ],
+        ids=["folder", "dangling", "looping", "fifo"],
+    )
+    def test_a_link_to_anything_but_a_file_exits_2(
+        self, corpus_copy, tmp_path, command, link, target, reason
+    ):
+        folder = corpus_copy("deepseek")
+        os.mkfifo(tmp_path / "pipe")
+        (folder / link).symlink_to(target)
+        args = ["-o", str(tmp_path / "out.difypkg")] if command == "package" else []
+
+        status, data = plugin_json(command, str(folder), *args)
+
+        assert status == 2
+        assert reason in data["error"]
+        assert not (tmp_path / "out.difypkg").exists()
+
+    @pytest.mark.parametrize("suffix", [".zip", ".difypkg"])
+    def test_a_link_inside_an_archive_exits_2(self, restored_corpus, tmp_path, suffix):
+        archive = tmp_path / f"linked{suffix}"
+        with zipfile.ZipFile(archive, "w") as z:
+            for path, content in read_folder(restored_corpus / "deepseek").items():
+                z.writestr(path, content)
+            link = zipfile.ZipInfo(".difyignore")
+            link.create_system = 3
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            z.writestr(link, "../.difyignore")
+
+        status, data = plugin_json("verify", str(archive))
+
+        assert status == 2
+        assert data["error"] == ".difyignore: not a regular file (symlink)"
+
+
+class TestPackagesWithDirectoryEntries:
+    def test_verify_reports_the_first_entry_and_exits_1(
+        self, restored_corpus, tmp_path
+    ):
+        files = read_folder(restored_corpus / "deepseek")
+        pkg = tmp_path / "zipped.difypkg"
+        pkg.write_bytes(with_directory_entries(package(files)))
+        with zipfile.ZipFile(pkg) as z:
+            folders = [n for n in z.namelist() if n.endswith("/")]
+        assert folders[:2] == ["_assets/", "models/"]
+
+        status, data = plugin_json("verify", str(pkg))
+
+        assert status == 1
+        errors = [f for f in data["findings"] if f["severity"] == "error"]
+        assert [(f["rule"], f["file"], f["value"]) for f in errors] == [
+            ("package.directory-entry", "_assets/", folders)
+        ]
+        others = f"directory entry _assets/ (and {len(folders) - 1} others)"
+        assert others in errors[0]["message"]
+        assert "zip -r -D" in errors[0]["fix"]
+
+    def test_the_same_files_packaged_by_the_studio_verify(
+        self, restored_corpus, tmp_path
+    ):
+        pkg = tmp_path / "clean.difypkg"
+        pkg.write_bytes(package(read_folder(restored_corpus / "deepseek")))
+
+        assert plugin_json("verify", str(pkg))[0] == 0
+
+
+class TestExitStatus:
+    """0 no errors (warnings allowed), 1 errors or failure, 2 unreadable input:
+    said once (`EXIT_MEANINGS`), the same in every --help, the README and docs."""
+
+    @pytest.mark.parametrize("subcommand", [None, *sorted(HANDLERS)])
+    def test_every_help_states_the_exit_status(self, capsys, subcommand):
+        args = ["--help"] if subcommand is None else [subcommand, "--help"]
+        with pytest.raises(SystemExit) as exited:
+            call_command("plugin", *args)
+
+        assert exited.value.code == 0
+        assert sorted(EXIT_MEANINGS) == [0, 1, 2]
+        text = " ".join(capsys.readouterr().out.split())
+        for status, meaning in EXIT_MEANINGS.items():
+            assert f"{status} {meaning}" in text, (subcommand, status)
+
+    @pytest.mark.parametrize("doc", ["README.md", "docs/pluginfmt.md"])
+    def test_the_docs_state_the_same_exit_status(self, doc):
+        text = " ".join((ROOT / doc).read_text().split())
+        for status, meaning in EXIT_MEANINGS.items():
+            assert f"`{status}` {meaning}" in text, status
+        assert "1 findings" not in text
+
+    def test_verify_exits_0_on_a_plugin_with_warnings_only(self, restored_corpus):
+        status, data = plugin_json("verify", str(restored_corpus / "bedrock"))
+
+        severities = {f["severity"] for f in data["findings"]}
+        assert "warning" in severities and "error" not in severities
+        assert (status, data["ok"]) == (0, True)
+
+    def test_verify_exits_1_on_a_plugin_with_an_error(self, corpus_copy):
+        folder = corpus_copy("bedrock")
+        (folder / "main.py").unlink()
+
+        status, data = plugin_json("verify", str(folder))
+
+        assert [f["rule"] for f in data["findings"] if f["severity"] == "error"] == [
+            "python.entrypoint.missing"
+        ]
+        assert (status, data["ok"]) == (1, False)

@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from studio.catalog.models import ImportJob, Provider
 from studio.pluginfmt.package import package
-from studio.pluginfmt.readers import read_folder
+from studio.pluginfmt.readers import read_folder, read_package
+from tests.catalog.import_inputs import share_by_links, with_directory_entries
 from tests.factories import make_provider, make_team, make_user
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,56 @@ class TestImport:
         assert status == 2
         assert "refused: manifest.yaml:" in err
         assert "[yaml.syntax]" in err
+        assert Provider.objects.count() == 0
+
+    def test_a_folder_sharing_files_by_link_stores_the_targets_bytes(
+        self, team, corpus_copy
+    ):
+        folder = corpus_copy("openai")
+        targets = share_by_links(folder)
+
+        status, out, _ = plugin("import", str(folder), "--json")
+
+        data = json.loads(out)
+        assert status == 0, data
+        provider = Provider.objects.get()
+        stored = {f.path: bytes(f.content) for f in provider.files.all()}
+        assert stored[".difyignore"] == targets[".difyignore"]
+        assert stored["README.md"] == targets["README.md"]
+        [note] = [n for n in data["notes"] if "symbolic link" in n]
+        assert ".difyignore" in note and "README.md" in note
+        assert "ordinary file" in note
+        # The stored files are ordinary files: nothing left to note about links.
+        assert not [f for f in data["findings"] if f["rule"] == "package.symlink"]
+        assert not [f for f in provider.findings if f["rule"] == "package.symlink"]
+
+    def test_a_package_with_directory_entries_is_imported_with_a_note(
+        self, team, restored_corpus, tmp_path
+    ):
+        clean = package(read_folder(restored_corpus / "deepseek"))
+        pkg = tmp_path / "zipped.difypkg"
+        pkg.write_bytes(with_directory_entries(clean))
+
+        status, out, _ = plugin("import", str(pkg), "--json")
+
+        data = json.loads(out)
+        assert status == 0, data
+        provider = Provider.objects.get()
+        stored = {f.path: bytes(f.content) for f in provider.files.all()}
+        assert stored == read_package(clean)
+        [note] = [n for n in data["notes"] if "directory entries" in n]
+        assert "models/" in note and "without them" in note
+        assert data["errors"] == provider.error_count == 0
+        assert not [f for f in provider.findings if f["rule"].startswith("package.dir")]
+
+    def test_a_link_to_a_folder_exits_2(self, team, corpus_copy):
+        folder = corpus_copy("deepseek")
+        (folder / "more-models").symlink_to(folder / "models")
+
+        status, _, err = plugin("import", str(folder))
+
+        assert status == 2
+        assert "more-models: symlink to something other than a file (folder)" in err
         assert Provider.objects.count() == 0
 
     def test_a_missing_path_exits_2(self, team, tmp_path):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import io
 import os
 import socket
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studio.pluginfmt import readers
-from studio.pluginfmt.files import PluginFiles, UnsafeInput
+from studio.pluginfmt.files import PluginFiles, ReadFiles, UnsafeInput
 from studio.pluginfmt.readers import (
     MAX_TOTAL_SIZE,
     check_entry_name,
@@ -93,6 +94,13 @@ def patch_central_directory(data: bytes, name: str, **fields: int) -> bytes:
     raise AssertionError(f"{name} not in the central directory")
 
 
+def _is_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def refusal(excinfo: pytest.ExceptionInfo[UnsafeInput]) -> tuple[str | None, str]:
     return excinfo.value.entry, str(excinfo.value)
 
@@ -148,45 +156,127 @@ class TestReadFolder:
 
         assert files["models/llm/gpt-4.1-mini.yaml"] == b"model: x\n"
         assert files[".difyignore"] == b"model: x\n"
+        assert files.links == {
+            ".difyignore": "models/llm/gpt-4.1.yaml",
+            "models/llm/gpt-4.1-mini.yaml": "models/llm/gpt-4.1.yaml",
+        }
 
-    def test_it_refuses_a_symlink_pointing_outside_the_folder(
+    def test_it_records_each_file_it_read_through_a_link(self, tmp_path: Path) -> None:
+        root = make_folder(
+            tmp_path / "p", {"manifest.yaml": MANIFEST, "models/a.yaml": b"a: 1\n"}
+        )
+        (root / "models/b.yaml").symlink_to("a.yaml")
+
+        files = read_folder(root)
+
+        assert isinstance(files, ReadFiles)
+        assert files.links == {"models/b.yaml": "models/a.yaml"}
+        assert files.directory_entries == []
+
+    def test_it_follows_a_symlink_to_a_file_outside_the_folder(
         self, tmp_path: Path
     ) -> None:
-        (tmp_path / "secret").write_bytes(b"password")
+        # The official plugin repository links each plugin's .difyignore to
+        # the repository root's; the Dify CLI packages the target's bytes.
+        (tmp_path / ".difyignore").write_bytes(b".env\n")
+        root = make_folder(tmp_path / "models" / "p", {"manifest.yaml": MANIFEST})
+        (root / ".difyignore").symlink_to("../../.difyignore")
+
+        files = read_folder(root)
+
+        assert files == {"manifest.yaml": MANIFEST, ".difyignore": b".env\n"}
+        assert files.links == {".difyignore": str(tmp_path / ".difyignore")}
+
+    def test_it_follows_a_chain_of_links_to_the_last_file(self, tmp_path: Path) -> None:
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "README.md").write_bytes(b"# shared\n")
+        (tmp_path / "hop.md").symlink_to("shared/README.md")
         root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
-        (root / "leak.yaml").symlink_to(tmp_path / "secret")
+        (root / "README.md").symlink_to(tmp_path / "hop.md")
+
+        files = read_folder(root)
+
+        assert files["README.md"] == b"# shared\n"
+        assert files.links == {"README.md": str(tmp_path / "shared" / "README.md")}
+
+    def test_a_linked_file_counts_against_the_file_size_limit(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "big.bin").write_bytes(b"x" * 101)
+        root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
+        (root / "big.bin").symlink_to(tmp_path / "big.bin")
+
+        with pytest.raises(UnsafeInput) as excinfo:
+            read_folder(root, max_file_size=100)
+
+        entry, message = refusal(excinfo)
+        assert entry == "big.bin"
+        assert "larger than 100 bytes" in message
+
+    def test_a_linked_file_counts_against_the_total_size_limit(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "b.bin").write_bytes(b"x" * 60)
+        root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
+        (root / "a.bin").symlink_to(tmp_path / "b.bin")
+        (root / "b.bin").symlink_to(tmp_path / "b.bin")
+
+        with pytest.raises(UnsafeInput) as excinfo:
+            read_folder(root, max_total_size=100)
+
+        entry, message = refusal(excinfo)
+        assert entry == "b.bin"
+        assert "total uncompressed size over 100 bytes" in message
+
+    def test_it_refuses_a_symlink_to_a_folder_outside(self, tmp_path: Path) -> None:
+        make_folder(tmp_path / "shared", {"a.yaml": b"a: 1\n"})
+        root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
+        (root / "models").symlink_to("../shared")
 
         with pytest.raises(UnsafeInput) as excinfo:
             read_folder(root)
 
         entry, message = refusal(excinfo)
-        assert entry == "leak.yaml"
-        assert "outside the plugin folder" in message
+        assert entry == "models"
+        assert "symlink to something other than a file (folder)" in message
 
-    def test_it_follows_links_into_a_wider_tree_the_caller_trusts(
-        self, tmp_path: Path
-    ) -> None:
-        (tmp_path / ".difyignore").write_bytes(b".env\n")
-        root = make_folder(tmp_path / "models" / "p", {"manifest.yaml": MANIFEST})
-        (root / ".difyignore").symlink_to("../../.difyignore")
-
-        files = read_folder(root, link_root=tmp_path)
-
-        assert files == {"manifest.yaml": MANIFEST, ".difyignore": b".env\n"}
-        with pytest.raises(UnsafeInput) as excinfo:
-            read_folder(root)
-        assert refusal(excinfo)[0] == ".difyignore"
-
-    def test_it_refuses_a_relative_symlink_climbing_out(self, tmp_path: Path) -> None:
-        (tmp_path / "secret").write_bytes(b"password")
+    def test_it_refuses_a_symlink_to_a_fifo_outside(self, tmp_path: Path) -> None:
+        os.mkfifo(tmp_path / "pipe")
         root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
-        (root / "models").mkdir()
-        (root / "models" / "x.yaml").symlink_to("../../secret")
+        (root / "pipe.yaml").symlink_to(tmp_path / "pipe")
 
         with pytest.raises(UnsafeInput) as excinfo:
             read_folder(root)
 
-        assert refusal(excinfo)[0] == "models/x.yaml"
+        entry, message = refusal(excinfo)
+        assert entry == "pipe.yaml"
+        assert "symlink to something other than a file (fifo)" in message
+
+    def test_it_refuses_a_symlink_to_a_device(self, tmp_path: Path) -> None:
+        device = next((d for d in ("/dev/null", "/dev/zero") if _is_device(d)), None)
+        if device is None:
+            pytest.skip("no device file here")
+        root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
+        (root / "null.yaml").symlink_to(device)
+
+        with pytest.raises(UnsafeInput) as excinfo:
+            read_folder(root)
+
+        entry, message = refusal(excinfo)
+        assert entry == "null.yaml"
+        assert "(device)" in message
+
+    def test_it_refuses_a_looping_symlink(self, tmp_path: Path) -> None:
+        root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
+        (root / "a.yaml").symlink_to("b.yaml")
+        (root / "b.yaml").symlink_to("a.yaml")
+
+        with pytest.raises(UnsafeInput) as excinfo:
+            read_folder(root)
+
+        entry, message = refusal(excinfo)
+        assert entry == "a.yaml"
+        assert "dangling or looping" in message
 
     def test_it_refuses_a_dangling_symlink(self, tmp_path: Path) -> None:
         root = make_folder(tmp_path / "p", {"manifest.yaml": MANIFEST})
@@ -354,10 +444,11 @@ class TestReadZip:
             ]
         )
 
-        assert read_zip(data) == {
-            "manifest.yaml": MANIFEST,
-            "models/a.yaml": b"model: a\n",
-        }
+        files = read_zip(data)
+
+        assert files == {"manifest.yaml": MANIFEST, "models/a.yaml": b"model: a\n"}
+        # A zip of a folder is packaged again, so its folder entries do no harm.
+        assert files.directory_entries == []
 
     def test_it_drops_a_single_top_folder_holding_the_manifest(self) -> None:
         data = make_zip(
@@ -629,6 +720,35 @@ class TestReadPackage:
 
         assert read_package(data) == {"manifest.yaml": MANIFEST, "__MACOSX/x": b"kept"}
 
+    def test_it_records_the_directory_entries_the_daemon_cannot_read(self) -> None:
+        data = make_zip(
+            [
+                ("manifest.yaml", MANIFEST),
+                ("models/", b""),
+                ("models/llm/", b""),
+                ("models/llm/a.yaml", b"model: a\n"),
+            ]
+        )
+
+        files = read_package(data)
+
+        assert files == {"manifest.yaml": MANIFEST, "models/llm/a.yaml": b"model: a\n"}
+        assert files.directory_entries == ["models/", "models/llm/"]
+        assert files.links == {}
+
+    def test_it_refuses_a_symlink_entry(self) -> None:
+        data = make_zip(
+            {"manifest.yaml": MANIFEST, ".difyignore": b"../.difyignore"},
+            modes={".difyignore": stat.S_IFLNK | 0o777},
+        )
+
+        with pytest.raises(UnsafeInput) as excinfo:
+            read_package(data)
+
+        entry, message = refusal(excinfo)
+        assert entry == ".difyignore"
+        assert "symlink" in message
+
     def test_it_refuses_a_package_whose_manifest_is_in_a_folder(self) -> None:
         data = make_zip({"p/manifest.yaml": MANIFEST})
 
@@ -686,3 +806,27 @@ class TestCorpus:
 
         assert zipped == folder
         assert "manifest.yaml" in folder
+
+
+class TestReadFiles:
+    def test_it_equals_the_same_files_whatever_the_reader_saw(self) -> None:
+        files = ReadFiles({"a": b"1"}, links={"a": "/x/a"}, directory_entries=["d/"])
+
+        assert files == {"a": b"1"}
+        assert files == ReadFiles({"a": b"1"})
+        assert files != {"a": b"2"}
+
+    def test_a_copy_keeps_the_facts_and_a_plain_dict_drops_them(self) -> None:
+        files = ReadFiles({"a": b"1"}, links={"a": "/x/a"}, directory_entries=["d/"])
+
+        copied = copy.deepcopy(files)
+        plain = dict(files)
+
+        assert (copied.links, copied.directory_entries) == ({"a": "/x/a"}, ["d/"])
+        assert copied.links is not files.links
+        assert type(plain) is dict and plain == files
+
+    def test_a_read_without_links_or_folders_records_none(self) -> None:
+        files = ReadFiles({"a": b"1"})
+
+        assert (files.links, files.directory_entries) == ({}, [])

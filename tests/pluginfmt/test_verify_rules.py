@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt import readers
+from studio.pluginfmt.files import PluginFiles, ReadFiles
 from studio.pluginfmt.verify import RULES, verify
 
 from .test_verify import errors_of, make_echo_files, read_folder, where
@@ -53,6 +56,16 @@ def delete(path: str) -> Callable[[PluginFiles], None]:
 
     def apply(files: PluginFiles) -> None:
         del files[path]
+
+    return apply
+
+
+def directory_entries(*names: str) -> Callable[[PluginFiles], None]:
+    """A break that makes the files a package read with these directory entries."""
+
+    def apply(files: PluginFiles) -> None:
+        assert isinstance(files, ReadFiles), "the harness reads files as ReadFiles"
+        files.directory_entries = list(names)
 
     return apply
 
@@ -586,6 +599,12 @@ BREAKS = [
         3,
     ),
     Break(
+        "package.directory-entry",
+        directory_entries("models/", "models/llm/", "_assets/"),
+        "models/",
+        None,
+    ),
+    Break(
         "package.size.limit",
         write("_assets/video.bin", b"\0" * (51 * 1024 * 1024)),
         "",
@@ -603,7 +622,7 @@ def test_it_proves_every_error_rule_of_the_catalogue() -> None:
 
 @pytest.mark.parametrize("case", BREAKS, ids=[b.rule for b in BREAKS])
 def test_it_reports_exactly_the_broken_rule(case: Break) -> None:
-    files = make_echo_files()
+    files = ReadFiles(make_echo_files())
     case.apply(files)
 
     findings = verify(files)
@@ -861,6 +880,49 @@ def test_it_warns_without_an_error(case: Break) -> None:
 
 
 class TestNotesAndSilence:
+    def test_it_notes_each_file_read_through_a_link_naming_its_target(
+        self,
+    ) -> None:
+        files = ReadFiles(
+            make_echo_files(),
+            links={
+                "README.md": "/src/plugins/README.md",
+                "_assets/icon.svg": "_assets/icon-l.svg",
+            },
+        )
+
+        findings = verify(files)
+
+        assert [(f.rule, f.severity, f.file, f.value) for f in findings] == [
+            ("package.symlink", "info", "README.md", "/src/plugins/README.md"),
+            ("package.symlink", "info", "_assets/icon.svg", "_assets/icon-l.svg"),
+        ]
+        assert "README.md is a symbolic link to /src/plugins/README.md" in (
+            findings[0].message
+        )
+
+    def test_it_names_the_first_directory_entry_and_counts_the_others(
+        self,
+    ) -> None:
+        files = ReadFiles(
+            make_echo_files(), directory_entries=["models/", "models/llm/", "_assets/"]
+        )
+
+        [finding] = verify(files)
+
+        assert (finding.rule, finding.severity, finding.file) == (
+            "package.directory-entry",
+            "error",
+            "models/",
+        )
+        assert finding.value == ["models/", "models/llm/", "_assets/"]
+        assert "directory entry models/ (and 2 others)" in finding.message
+        assert "package decode failed" in finding.message
+        assert "plugin package" in finding.fix and "zip -r -D" in finding.fix
+
+    def test_plain_files_carry_neither_links_nor_directory_entries(self) -> None:
+        assert verify(make_echo_files()) == []
+
     def test_it_notes_that_the_packager_generates_requirements(self) -> None:
         files = make_echo_files()
         del files["requirements.txt"]
@@ -946,3 +1008,39 @@ class TestProviderClasses:
             ("provider/echo.py", 4)
         ]
         assert findings[0].value == ["EchoProvider", "OAICompatProvider"]
+
+
+class TestWhatTheReaderSaw:
+    """The readers tell the verifier about links and directory entries."""
+
+    def test_a_package_read_with_directory_entries_has_the_error(self) -> None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(zipfile.ZipInfo("models/"), b"")
+            zf.writestr(zipfile.ZipInfo("models/llm/"), b"")
+            for path, content in sorted(make_echo_files().items()):
+                zf.writestr(path, content)
+
+        findings = verify(readers.read_package(buf.getvalue()))
+
+        assert [(f.rule, f.file, f.value) for f in errors_of(findings)] == [
+            ("package.directory-entry", "models/", ["models/", "models/llm/"])
+        ]
+        assert "(and 1 other);" in findings[0].message
+
+    def test_a_folder_read_through_a_link_has_the_note(self, tmp_path: Path) -> None:
+        shared = tmp_path / "PRIVACY.md"
+        shared.write_bytes(make_echo_files()["PRIVACY.md"])
+        root = tmp_path / "echo"
+        for path, content in make_echo_files().items():
+            if path != "PRIVACY.md":
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_bytes(content)
+        (root / "PRIVACY.md").symlink_to("../PRIVACY.md")
+
+        findings = verify(readers.read_folder(root))
+
+        assert [(f.rule, f.severity, f.file, f.value) for f in findings] == [
+            ("package.symlink", "info", "PRIVACY.md", str(shared))
+        ]
+        assert "outside the plugin folder" in findings[0].message

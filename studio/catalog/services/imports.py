@@ -7,7 +7,10 @@ refused (unsafe archive, unreadable YAML, no manifest…) or an import that
 fails leaves no provider, model, file or job row and nothing in storage.
 Oddities Dify accepts, and even verifier errors, do not refuse an import: the
 plugin may already be broken and the author fixes it in the studio; they are
-listed in the import report.
+listed in the import report. A folder's files read through symlinks are stored
+as ordinary files holding their targets' bytes, and a package's directory
+entries (which the daemon cannot decode) are dropped: the report's notes say
+so, and the stored findings, made from the stored files, mention neither.
 
 A plugin whose author/name the team already has is never overwritten
 silently: `import_plugin` raises ImportConflict unless the caller chose
@@ -38,7 +41,7 @@ from studio.pluginfmt.document import (
     dump_document,
     load_document,
 )
-from studio.pluginfmt.files import PluginFiles, UnsafeInput
+from studio.pluginfmt.files import PluginFiles, ReadFiles, UnsafeInput
 from studio.pluginfmt.readers import read_any, read_package, read_zip
 from studio.pluginfmt.verify import verify
 
@@ -151,9 +154,12 @@ def import_plugin(
     """
     if mode not in MODES:
         raise ImportFailed(f"unknown import mode {mode!r}")
+    notes = _reading_notes(files)
+    # Stored as plain files: the links and directory entries the reader saw
+    # are gone, so the provider's findings do not mention them.
+    files = dict(files)
     doc = _load(files)
     author, name = _identity(doc, files)
-    notes: list[str] = []
     renamed_from = None
     try:
         with transaction.atomic():
@@ -235,6 +241,39 @@ def import_plugin(
     except IntegrityError as exc:
         raise ImportFailed(f"the plugin could not be saved ({exc})") from None
     return report
+
+
+def _reading_notes(files: PluginFiles) -> list[str]:
+    """What the import changed about the input as read: links, directory entries."""
+    if not isinstance(files, ReadFiles):
+        return []
+    notes: list[str] = []
+    links = sorted(files.links.items())
+    if len(links) == 1:
+        [(path, target)] = links
+        notes.append(
+            f"{path} was a symbolic link to {target}. The studio stored the "
+            "target's bytes as an ordinary file, as the Dify CLI packages it."
+        )
+    elif links:
+        shown = ", ".join(f"{path} → {target}" for path, target in links[:10])
+        more = f" and {len(links) - 10} more" if len(links) > 10 else ""
+        notes.append(
+            f"{len(links)} files of the folder were symbolic links ({shown}{more}). "
+            "The studio stored each target's bytes as an ordinary file, as the "
+            "Dify CLI packages them."
+        )
+    entries = files.directory_entries
+    if entries:
+        n = len(entries)
+        shown = ", ".join(entries[:5]) + (", …" if n > 5 else "")
+        notes.append(
+            f"The package held {n} directory entr{'y' if n == 1 else 'ies'} "
+            f'({shown}), which the daemon cannot decode ("package decode '
+            f'failed"). The studio stored the files without '
+            f"{'it' if n == 1 else 'them'}, and its builds package none."
+        )
+    return notes
 
 
 def _import_new_version(

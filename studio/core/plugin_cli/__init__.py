@@ -9,7 +9,26 @@ export, reverify, build). The parser and the dispatch are in
 
 from __future__ import annotations
 
+import textwrap
+
 OK, FAILED, UNREADABLE = 0, 1, 2
+
+# The exit status of every subcommand, said once: `--help`, README.md and
+# docs/pluginfmt.md repeat these words (a test compares them).
+EXIT_MEANINGS: dict[int, str] = {
+    OK: "done; verify found no errors (warnings and info are allowed)",
+    FAILED: "verify found errors, or the command failed",
+    UNREADABLE: "unreadable or unsafe input, refused before anything was done",
+}
+
+
+def exit_status_help(details: str = "") -> str:
+    """The exit status block of a `--help`, with one subcommand's `details`."""
+    lines = ["exit status (the same for every plugin subcommand):"]
+    lines += [f"  {status}  {meaning}" for status, meaning in EXIT_MEANINGS.items()]
+    if details:
+        lines.append(textwrap.fill(details, 79))
+    return "\n".join(lines)
 
 
 class CommandExit(Exception):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..files import PluginFiles
+from ..files import PluginFiles, ReadFiles
 from .context import Context
 from .findings import (
     LAYERS,
@@ -76,12 +76,19 @@ def _clean(files: Any) -> PluginFiles:
 
 
 def verify(files: PluginFiles, *, now: datetime | None = None) -> list[Finding]:
-    """All findings for the plugin made of `files`, sorted by file and line."""
+    """All findings for the plugin made of `files`, sorted by file and line.
+
+    `ReadFiles` also tell which files were read through symlinks and which
+    directory entries a package holds; plain dicts hold neither.
+    """
     report = Report(RULES)
+    read = files if isinstance(files, ReadFiles) else ReadFiles()
     ctx = Context(
         files=_clean(files),
         report=report,
         now=now or datetime.now(UTC),
+        links=dict(read.links),
+        directory_entries=list(read.directory_entries),
     )
     for stage in _STAGES:
         try:

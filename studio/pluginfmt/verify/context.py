@@ -43,6 +43,10 @@ class Context:
     files: PluginFiles
     report: Report
     now: datetime
+    # What the reader saw (`ReadFiles`): files read through a link -> target,
+    # and a package's directory entries.
+    links: dict[str, str] = field(default_factory=dict)
+    directory_entries: list[str] = field(default_factory=list)
     _parsed: dict[str, LoadedYaml | YamlError] = field(default_factory=dict)
     _reported: set[str] = field(default_factory=set)
     used_yaml: set[str] = field(default_factory=set)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 
@@ -23,6 +24,7 @@ _TOML_LINE = re.compile(r"line (\d+)")
 def check_package(ctx: Context) -> None:
     """Check which files the package carries and its dependency files."""
     files = ctx.files
+    _check_as_read(ctx)
     if not ctx.assets:
         ctx.add(
             "package.assets.missing",
@@ -60,6 +62,34 @@ def check_package(ctx: Context) -> None:
             value=total,
         )
     _check_orphans(ctx)
+
+
+def _check_as_read(ctx: Context) -> None:
+    # What the reader saw: links followed in a folder, a package's folder entries.
+    for path in sorted(ctx.links):
+        target = ctx.links[path]
+        where = ", outside the plugin folder" if os.path.isabs(target) else ""
+        ctx.add(
+            "package.symlink",
+            path,
+            None,
+            f"{path} is a symbolic link to {target}{where}; the packager stores "
+            f"that file's bytes under {path}.",
+            value=target,
+        )
+    entries = ctx.directory_entries
+    if entries:
+        others = len(entries) - 1
+        more = f" (and {others} other{'s' * (others != 1)})" if others else ""
+        ctx.add(
+            "package.directory-entry",
+            entries[0],
+            None,
+            f"The package holds the directory entry {entries[0]}{more}; the daemon "
+            "reads every zip entry as a file, so installing it fails with "
+            '"package decode failed".',
+            value=entries,
+        )
 
 
 def _check_shipped(ctx: Context) -> None:

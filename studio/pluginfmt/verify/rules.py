@@ -624,6 +624,14 @@ python.model-class.import-order | warning | runtime
     Import SDK classes at the top of the module.
 
 # package contents
+package.symlink | info | package
+    A folder's file is a symbolic link; the packager stores its target's bytes.
+    Nothing, if the target is the file to ship; else copy the right file in.
+
+package.directory-entry | error | install
+    The package has directory entries; the daemon fails with "package decode failed".
+    Repackage with `plugin package`, or `zip -r -D` (no directory entries).
+
 package.assets.missing | error | package
     The package has no _assets/ folder; packaging and SDK start-up fail.
     Add _assets/ with the icons.

@@ -1,7 +1,9 @@
 """`python manage.py plugin <subcommand>`: the studio's command line.
 
-Exit status: 0 fine, 1 findings or failure, 2 unreadable or unsafe input.
-Every subcommand takes `--json` for machine-readable output.
+Exit status, the same for every subcommand (`EXIT_MEANINGS`, shown in each
+`--help`): 0 done (for verify: no errors, warnings allowed), 1 verifier errors
+or a failure, 2 unreadable or unsafe input. Every subcommand takes `--json` for
+machine-readable output.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from studio.core.plugin_cli import UNREADABLE, CommandExit, files, providers
+from studio.core.plugin_cli import (
+    UNREADABLE,
+    CommandExit,
+    exit_status_help,
+    files,
+    providers,
+)
 from studio.pluginfmt import signing
 
 
@@ -25,22 +33,35 @@ class Command(BaseCommand):
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        parser.epilog = exit_status_help()
         return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         subs = parser.add_subparsers(dest="subcommand", required=True)
 
-        def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-            p = subs.add_parser(name, help=help_text, description=help_text)
+        def sub(name: str, help_text: str, exits: str = "") -> argparse.ArgumentParser:
+            p = subs.add_parser(
+                name,
+                help=help_text,
+                description=help_text,
+                epilog=exit_status_help(exits),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
             p.add_argument("--json", action="store_true", help="print JSON")
             return p
 
         p = sub(
-            "verify", "Verify a plugin folder, zip or .difypkg against Dify's rules."
+            "verify",
+            "Verify a plugin folder, zip or .difypkg against Dify's rules.",
+            "verify: 0 when the plugin has no errors, even with warnings; 1 when it "
+            "has errors.",
         )
         p.add_argument("path")
         p = sub(
-            "package", "Package a plugin folder into a .difypkg as the daemon expects."
+            "package",
+            "Package a plugin folder into a .difypkg as the daemon expects.",
+            "package: 1 when the verifier reports errors (nothing is written; "
+            "--force packages anyway and exits 0) or the package is too large.",
         )
         p.add_argument("path")
         p.add_argument("-o", "--output", required=True)
@@ -48,7 +69,9 @@ class Command(BaseCommand):
         p = sub("checksum", "Print the daemon checksum and unique identifier.")
         p.add_argument("path")
         p = sub(
-            "keygen", "Generate an RSA-4096 key pair NAME.private.pem/NAME.public.pem."
+            "keygen",
+            "Generate an RSA-4096 key pair NAME.private.pem/NAME.public.pem.",
+            "keygen: 1 when a key file already exists (--force overwrites it).",
         )
         p.add_argument("name")
         p.add_argument("--force", action="store_true", help="overwrite existing keys")
@@ -62,7 +85,12 @@ class Command(BaseCommand):
             help="authorized category written into the package",
         )
         p.add_argument("-o", "--output", help="default: <name>.signed.difypkg")
-        p = sub("verify-signature", "Check a .difypkg's signature against public keys.")
+        p = sub(
+            "verify-signature",
+            "Check a .difypkg's signature against public keys.",
+            "verify-signature: 1 when the package is unsigned or its signature "
+            "matches none of the keys.",
+        )
         p.add_argument("path")
         p.add_argument(
             "--key",
@@ -74,6 +102,9 @@ class Command(BaseCommand):
         p = sub(
             "import",
             "Import a plugin folder, zip or .difypkg into a team as a provider.",
+            "import: 0 when the plugin was imported, even with verifier errors (the "
+            "report lists them); 1 when the team already has it (choose --mode) or "
+            "the import failed.",
         )
         p.add_argument("path")
         p.add_argument("--team", help="team slug (needed when there are several)")
@@ -84,7 +115,12 @@ class Command(BaseCommand):
             help="when the team has this author/name: replace its files as a new "
             "version, or import a renamed copy (default: refuse)",
         )
-        p = sub("export", "Write a provider's files to a folder, exactly as stored.")
+        p = sub(
+            "export",
+            "Write a provider's files to a folder, exactly as stored.",
+            "export: 1 when the provider is unknown or the folder is not empty "
+            "(--force replaces it).",
+        )
         p.add_argument("provider", help="the provider's id or author/name")
         p.add_argument("-o", "--output", required=True, help="folder to create")
         p.add_argument("--team", help="team slug (when author/name is ambiguous)")
@@ -94,14 +130,24 @@ class Command(BaseCommand):
         p = sub(
             "reverify",
             "Re-run the verifier on stored providers and refresh their findings.",
+            "reverify: 0; it prints each provider's error and warning counts.",
         )
         p.add_argument("--team", help="only this team's providers (slug)")
-        p = sub("smoke", "Start a .difypkg (or folder) and check that it answers.")
+        p = sub(
+            "smoke",
+            "Start a .difypkg (or folder) and check that it answers.",
+            "smoke: 1 when the plugin does not start or does not answer.",
+        )
         p.add_argument("path")
         from studio.builds.cli import add_build_arguments
 
         add_build_arguments(
-            sub("build", "Queue a build of a provider like the Build button.")
+            sub(
+                "build",
+                "Queue a build of a provider like the Build button.",
+                "build: 1 when the build failed, was cancelled, timed out or could "
+                "not be queued.",
+            )
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
