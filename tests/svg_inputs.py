@@ -295,6 +295,35 @@ BENIGN_SVGS = {
 </defs>
 </svg>
 """,
+    "iconfont": b"""<?xml version="1.0" standalone="no"?><!DOCTYPE svg PUBLIC \
+"-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><svg \
+t="1742396596343" class="icon" viewBox="0 0 1024 1024" version="1.1" \
+xmlns="http://www.w3.org/2000/svg" p-id="13369" width="128" height="128" \
+xmlns:xlink="http://www.w3.org/1999/xlink"><path d="M298.4 166.3l98.7 93.7z" \
+fill="#FFFFFF" p-id="13370"></path></svg>""",
+    "coreldraw": b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"
+ "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" width="10mm"
+ height="10mm" version="1.1" style="shape-rendering:geometricPrecision;
+ text-rendering:geometricPrecision; image-rendering:optimizeQuality;
+ fill-rule:evenodd; clip-rule:evenodd" viewBox="0 0 1000 1000"
+ contentScriptType="text/ecmascript" contentStyleType="text/css"
+ xmlns:xlink="http://www.w3.org/1999/xlink"
+ xmlns:xodm="http://www.corel.com/coreldraw/odm/2003">
+ <defs>
+  <style type="text/css">
+   <![CDATA[
+    .fil0 {fill:#FEFEFE}
+   ]]>
+  </style>
+ </defs>
+ <g id="Layer_x0020_1">
+  <metadata id="CorelCorpID_0Corel-Layer"/>
+  <rect class="fil0" width="1000" height="1000"/>
+ </g>
+</svg>
+""",
     "standard-doctype-only": b"""<?xml version="1.0" standalone="no"?>
 <!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"
  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">

@@ -98,6 +98,9 @@ SVG_ATTRIBUTES = PRESENTATION_ATTRIBUTES | _names(
     externalResourcesRequired
     """
 )
+# Inert attributes exporters write: iconfont.cn's `t` and `p-id` (common in
+# Chinese vendors' icons), SVG 1.1's default script and style types.
+EXPORTER_ATTRIBUTES = _names("t p-id contentScriptType contentStyleType")
 # Names that carry no behaviour whatever follows the prefix.
 ATTRIBUTE_PREFIXES = ("data-", "aria-")
 XLINK_ATTRIBUTES = frozenset({"href", "title"})
@@ -388,7 +391,8 @@ def _attribute_problem(
     if uri is None:
         if not svg:
             return None
-        if local not in SVG_ATTRIBUTES and not local.startswith(ATTRIBUTE_PREFIXES):
+        known = local in SVG_ATTRIBUTES or local in EXPORTER_ATTRIBUTES
+        if not known and not local.startswith(ATTRIBUTE_PREFIXES):
             return f"<{element}> has the attribute {label}, not allowed in an icon"
         if local == "href":
             return _href_problem(element, label, value)
