@@ -213,6 +213,7 @@ class TestBuildArtifact:
         with finished_build.artifact.open("rb") as fh:
             assert data == fh.read()
         assert response["Content-Type"] == "application/octet-stream"
+        assert response["X-Content-Type-Options"] == "nosniff"
         assert finished_build.artifact_name in response["Content-Disposition"]
 
     def test_a_build_without_artifact_is_a_404(

@@ -19,6 +19,7 @@ from tests.api.conftest import Api, plugin_zip
 from tests.catalog.conftest import Personas
 from tests.catalog.import_inputs import counts, zip_of
 from tests.factories import make_new_plugin
+from tests.svg_inputs import HOSTILE_SVGS
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,28 @@ class TestImportCreate:
         error = response.json()["error"]
         assert error["code"] == "invalid_request"
         assert words in error["message"]
+        assert counts() == before
+
+    @pytest.mark.parametrize("mode", ["new", "new-version", "copy"])
+    def test_an_unsafe_svg_icon_is_a_400_naming_file_line_and_element(
+        self, api: Api, storage: Any, mode: str
+    ) -> None:
+        files = scaffold(make_new_plugin("uploaded"))
+        upload(api, zip_of(files))  # the provider a new version or copy needs
+        before = counts()
+        files["_assets/icon.svg"] = HOSTILE_SVGS[0].content
+        response = upload(api, zip_of(files), mode=mode)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request"
+        assert error["message"].startswith(
+            "Not imported: _assets/icon.svg:2: <script> is not allowed in an icon"
+        )
+        assert error["context"] == {
+            "entry": "_assets/icon.svg",
+            "line": 2,
+            "rules": [],
+        }
         assert counts() == before
 
     def test_a_missing_file_is_a_400_naming_the_field(self, api: Api) -> None:

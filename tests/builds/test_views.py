@@ -364,6 +364,7 @@ class TestDownload:
         assert response["Content-Disposition"] == (
             'attachment; filename="gateway-0.0.1.difypkg"'
         )
+        assert response["X-Content-Type-Options"] == "nosniff"
         data = b"".join(response.streaming_content)
         assert data == (storage / finished.artifact.name).read_bytes()
         assert int(response["Content-Length"]) == finished.size

@@ -13,6 +13,7 @@ from studio.catalog.models import ImportJob, Provider, ProviderFile, ProviderMod
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder
+from tests.svg_inputs import HOSTILE_SVGS
 
 MIB = 1024 * 1024
 
@@ -203,6 +204,23 @@ HOSTILE = [
     Hostile("manifest-missing", "nomanifest.zip", _no_manifest, "no manifest.yaml"),
     Hostile("binary-in-yaml", "binary.zip", _binary_yaml, "provider/deepseek.yaml"),
     Hostile("escaped-nul-in-yaml", "nul.zip", _escaped_nul, "NUL character"),
+    # Unsafe SVG icons: the manifest's icon (deepseek's), and an asset named
+    # like a PNG that is an SVG.
+    *[
+        Hostile(
+            f"svg-{svg.id}",
+            "icon.zip",
+            _replace("_assets/icon_s_en.svg", svg.content),
+            svg.expect,
+        )
+        for svg in HOSTILE_SVGS
+    ],
+    Hostile(
+        "svg-named-png",
+        "deepseek.zip",
+        _replace("_assets/deepseek.PNG", HOSTILE_SVGS[0].content),
+        "_assets/deepseek.PNG:2: <script> is not allowed in an icon",
+    ),
 ]
 
 

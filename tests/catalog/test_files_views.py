@@ -19,6 +19,7 @@ from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.verify import Finding
 from studio.pluginfmt.yamlio import load_yaml
 from tests.factories import make_provider
+from tests.svg_inputs import HOSTILE_SVGS
 
 pytestmark = pytest.mark.django_db
 
@@ -459,6 +460,30 @@ class TestRawFile:
         assert response["Content-Type"] == "application/octet-stream"
         assert response["Content-Disposition"] == 'attachment; filename="blob.bin"'
         assert response.content == BINARY
+
+    @pytest.mark.parametrize(
+        ("path", "content", "media_type"),
+        [
+            ("_assets/icon.svg", HOSTILE_SVGS[0].content, "image/svg+xml"),
+            ("_assets/icon.png", HOSTILE_SVGS[0].content, "text/plain; charset=utf-8"),
+            ("_assets/icon-dark.png", PNG, "image/png"),
+            ("README.md", b"# hi\n", "text/plain; charset=utf-8"),
+            ("data/blob.bin", BINARY, "application/octet-stream"),
+        ],
+    )
+    def test_every_file_is_served_under_a_policy_that_runs_and_loads_nothing(
+        self, client: Client, personas, path: str, content: bytes, media_type: str
+    ) -> None:
+        # Stored before icons were checked by allowlist, or not an icon at all.
+        provider = provider_with(personas.team, {path: content})
+        client.force_login(personas.alice)
+        response = client.get(url("catalog:provider-file-raw", provider, path))
+        assert response["Content-Type"] == media_type
+        assert response["Content-Security-Policy"] == (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response.content == content
 
     def test_a_path_that_is_not_a_file_of_the_provider_is_404(
         self, client: Client, personas

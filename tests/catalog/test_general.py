@@ -14,6 +14,7 @@ from studio.catalog.forms.providers import PNG_MAGIC
 from studio.catalog.models import Provider
 from studio.pluginfmt.verify import verify
 from tests.factories import make_provider
+from tests.svg_inputs import BENIGN_SVGS, HOSTILE_SVGS, HostileSvg
 
 pytestmark = pytest.mark.django_db
 
@@ -319,9 +320,9 @@ class TestGeneralHostileInput:
             (b"GIF89a....", "Upload an SVG or PNG"),
             (
                 b'<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>',
-                "scripts",
+                "icon.svg: &lt;script&gt; is not allowed in an icon (line 1)",
             ),
-            (b'<svg onload="x()"></svg>', "scripts"),
+            (b'<svg onload="x()"></svg>', "onload=... is an event handler"),
             (b"<svg><unclosed></svg>", "not well-formed"),
         ],
     )
@@ -335,6 +336,33 @@ class TestGeneralHostileInput:
         assert 'id="icon-errors"' in html
         assert message in html
         assert services.provider_files(provider) == before
+
+    @pytest.mark.parametrize("case", HOSTILE_SVGS, ids=lambda c: c.id)
+    @pytest.mark.parametrize("field", ["icon", "icon_dark"])
+    def test_a_hostile_svg_icon_is_refused_and_nothing_is_saved(
+        self, alice, provider, case: HostileSvg, field: str
+    ):
+        before = services.provider_files(provider)
+        data = post_data(provider)
+        data[field] = SimpleUploadedFile("logo.svg", case.content)
+        response = alice.post(url(provider), data)
+        assert response.status_code == 200
+        errors = response.context["form"].errors[field]
+        assert errors[0].startswith("logo.svg: ")
+        assert case.expect in errors[0]
+        assert services.provider_files(provider) == before
+
+    @pytest.mark.parametrize("name", sorted(BENIGN_SVGS))
+    def test_an_svg_icon_real_editors_export_replaces_the_icon(
+        self, alice, provider, name: str
+    ):
+        data = post_data(provider)
+        data["icon"] = SimpleUploadedFile("logo.svg", BENIGN_SVGS[name])
+        response = alice.post(url(provider), data)
+        assert response.status_code == 302
+        assert (
+            services.provider_files(provider)["_assets/icon.svg"] == (BENIGN_SVGS[name])
+        )
 
 
 class TestGeneralStale:

@@ -30,6 +30,7 @@ from tests.catalog.import_inputs import (
 )
 from tests.conftest import CORPUS_PLUGINS
 from tests.factories import make_provider
+from tests.svg_inputs import HOSTILE_SVGS
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,38 @@ class TestAtomicRefusal:
         assert "mapping values" in refused.value.message
         assert refused.value.rules == ["yaml.syntax"]
         assert str(refused.value).startswith("models/llm/deepseek-v4-pro.yaml:2: ")
+
+    def test_an_unsafe_svg_is_refused_naming_file_line_and_element(
+        self, personas, restored_corpus
+    ):
+        files = plugin_files(restored_corpus)
+        files["_assets/icon_l_en.svg"] = (
+            b'<svg xmlns="http://www.w3.org/2000/svg">\n<rect width="1"/>\n'
+            b'<image href="https://evil.example/x.png"/>\n<script/></svg>'
+        )
+        with pytest.raises(imports.ImportRefused) as refused:
+            import_new(personas, files)
+        assert refused.value.entry == "_assets/icon_l_en.svg"
+        assert refused.value.line == 3
+        assert str(refused.value).startswith(
+            "_assets/icon_l_en.svg:3: <image> may only embed a PNG, JPEG, GIF or "
+            'WebP image as a data: URL, not href="https://evil.example/x.png" '
+            "(and 1 more problem); replace it with a plain SVG"
+        )
+        assert counts() == {"providers": 0, "models": 0, "files": 0, "jobs": 0}
+
+    @pytest.mark.parametrize("mode", ["new-version", "copy"])
+    def test_an_unsafe_svg_in_a_new_version_or_copy_changes_nothing(
+        self, personas, restored_corpus, mode
+    ):
+        files = plugin_files(restored_corpus)
+        provider = Provider.objects.get(pk=import_new(personas, files).provider_id)
+        before, stored = counts(), services.provider_files(provider)
+        files["_assets/icon_s_en.svg"] = HOSTILE_SVGS[0].content
+        with pytest.raises(imports.ImportRefused, match="<script>"):
+            import_new(personas, files, mode=mode)
+        assert counts() == before
+        assert services.provider_files(provider) == stored
 
     def test_a_failure_while_writing_rolls_everything_back(
         self, personas, restored_corpus, monkeypatch

@@ -164,6 +164,21 @@ class TestImport:
 
         assert status == 2
         assert "more-models: symlink to something other than a file (folder)" in err
+
+    def test_an_unsafe_svg_icon_exits_2_naming_file_line_and_element(
+        self, team, corpus_copy
+    ):
+        folder = corpus_copy("deepseek")
+        (folder / "_assets" / "icon_s_en.svg").write_bytes(
+            b'<svg xmlns="http://www.w3.org/2000/svg">\n<use href="https://x/#a"/>'
+            b"</svg>"
+        )
+        status, _, err = plugin("import", str(folder))
+        assert status == 2
+        assert (
+            'refused: _assets/icon_s_en.svg:2: <use> href="https://x/#a" points '
+            in (err)
+        )
         assert Provider.objects.count() == 0
 
     def test_a_missing_path_exits_2(self, team, tmp_path):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from xml.etree import ElementTree
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from studio.pluginfmt.document import CONFIGURATE_METHODS, MODEL_TYPE_KEYS
+from studio.pluginfmt.icons import SvgProblem, looks_like_svg, svg_problems
 from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE
 
 NAME_RE = re.compile(r"^[a-z0-9_-]{1,128}$")
@@ -22,11 +22,6 @@ LANGUAGES = (
 )
 MAX_ICON_BYTES = 512 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# SVG features that run code or fetch things when Dify shows the icon.
-SVG_FORBIDDEN = re.compile(
-    rb"<\s*(script|foreignObject|iframe|embed|object)\b|\bon[a-z]+\s*=|javascript:",
-    re.IGNORECASE,
-)
 
 MODEL_TYPE_CHOICES = [
     ("llm", "LLM"),
@@ -81,22 +76,23 @@ def clean_icon(upload: UploadedFile | None) -> tuple[str, bytes] | None:
         raise forms.ValidationError("The icon is too large.")
     if data.startswith(PNG_MAGIC):
         return "png", data
-    head = data[:2048].lstrip().lower()
-    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
-        if SVG_FORBIDDEN.search(data):
+    if looks_like_svg(data):
+        problems = svg_problems(data)
+        if problems:
             raise forms.ValidationError(
-                "The SVG contains scripts or event handlers; export a plain SVG."
+                svg_refusal(upload.name or "icon.svg", problems)
             )
-        if b"<!doctype" in data.lower() or b"<!entity" in data.lower():
-            raise forms.ValidationError("The SVG may not declare a DTD or entities.")
-        try:
-            ElementTree.fromstring(data)  # noqa: S314 - DTDs refused above
-        except ElementTree.ParseError as exc:
-            raise forms.ValidationError(
-                f"The SVG is not well-formed XML: {exc}"
-            ) from None
         return "svg", data
     raise forms.ValidationError("Upload an SVG or PNG image.")
+
+
+def svg_refusal(name: str, problems: list[SvgProblem]) -> str:
+    """One line for a refused SVG: its first problem and how many more."""
+    more = len(problems) - 1
+    text = f"{name}: {problems[0]}"
+    if more:
+        text += f" (and {more} more problem{'s' * (more != 1)})"
+    return text + ". Export a plain SVG (shapes, gradients, text) and try again."
 
 
 def i18n_fields(prefix: str, label: str, *, max_length: int) -> dict:

@@ -5,6 +5,9 @@ An import stores every file of the plugin byte for byte (through
 edit in between gives the very same files. Imports are atomic: input that is
 refused (unsafe archive, unreadable YAML, no manifest…) or an import that
 fails leaves no provider, model, file or job row and nothing in storage.
+An SVG the icon checker refuses (`pluginfmt.icons`: scripts, event handlers,
+references outside the icon…) refuses the whole import: nothing unsafe is
+stored, not even in a plugin that is otherwise broken.
 Oddities Dify accepts, and even verifier errors, do not refuse an import: the
 plugin may already be broken and the author fixes it in the studio; they are
 listed in the import report. A folder's files read through symlinks are stored
@@ -42,6 +45,7 @@ from studio.pluginfmt.document import (
     load_document,
 )
 from studio.pluginfmt.files import PluginFiles, ReadFiles, UnsafeInput
+from studio.pluginfmt.icons import icon_problems
 from studio.pluginfmt.readers import read_any, read_package, read_zip
 from studio.pluginfmt.verify import verify
 
@@ -148,7 +152,8 @@ def import_plugin(
     (default: the provider with the same author/name) or a renamed copy.
 
     Records the import as a finished ImportJob (`job`, or a new one) in the
-    same transaction. Raises ImportRefused for unreadable input,
+    same transaction. Raises ImportRefused for unreadable input or an unsafe
+    SVG,
     ImportConflict when mode "new" meets an existing author/name, ImportFailed
     otherwise; nothing is saved then.
     """
@@ -159,6 +164,7 @@ def import_plugin(
     # are gone, so the provider's findings do not mention them.
     files = dict(files)
     doc = _load(files)
+    _refuse_unsafe_icons(files)
     author, name = _identity(doc, files)
     renamed_from = None
     try:
@@ -315,6 +321,28 @@ def _load(files: PluginFiles) -> PluginDocument:
             line=exc.line,
             rules=_rules_about(files, exc.file),
         ) from None
+
+
+def _refuse_unsafe_icons(files: PluginFiles) -> None:
+    """ImportRefused naming the first SVG that is no safe icon, if any."""
+    unsafe = icon_problems(files)
+    if not unsafe:
+        return
+    path, problems = next(iter(unsafe.items()))
+    first = problems[0]
+    others = sum(len(p) for p in unsafe.values()) - 1
+    message = first.message
+    if others:
+        message += f" (and {others} more problem{'s' * (others != 1)}"
+        if len(unsafe) > 1:
+            message += f" in {len(unsafe)} SVG files"
+        message += ")"
+    raise ImportRefused(
+        f"{message}; replace it with a plain SVG (shapes, gradients, text) and "
+        "import again",
+        entry=path,
+        line=first.line,
+    )
 
 
 def _rules_about(files: PluginFiles, path: str) -> list[str]:

@@ -114,3 +114,65 @@ def handle_build(cmd: Command, options: dict[str, Any]) -> int:
     from studio.builds.cli import run_build
 
     return run_build(cmd, options)
+
+
+RECHECK_FIX = (
+    "replace the icon in the provider's General section (icons nothing refers "
+    "to any more are dropped), or import a fixed version of the plugin with "
+    "--mode new-version; nothing was changed"
+)
+
+
+def handle_recheck_icons(cmd: Command, options: dict[str, Any]) -> int:
+    from studio.catalog.selectors.icons import UnknownTeam, unsafe_stored_icons
+
+    try:
+        checked, unsafe = unsafe_stored_icons(team_slug=options.get("team"))
+    except UnknownTeam as exc:
+        _fail(cmd, options, {"ok": False, "error": str(exc)}, f"not checked: {exc}")
+        return FAILED
+    rows = [
+        {
+            "provider": item.provider.pk,
+            "plugin": item.provider.plugin_id,
+            "team": item.provider.team.slug,
+            "icons": [
+                {"path": path, "line": problem.line, "message": problem.message}
+                for path, problems in item.icons.items()
+                for problem in problems
+            ],
+        }
+        for item in unsafe
+    ]
+    lines = []
+    for item in unsafe:
+        provider = item.provider
+        lines.append(
+            f"{provider.plugin_id} (#{provider.pk}, team {provider.team.slug}):"
+        )
+        lines += [
+            f"  {path}"
+            + (f":{problem.line}" if problem.line else "")
+            + f": {problem.message}"
+            for path, problems in item.icons.items()
+            for problem in problems
+        ]
+    if unsafe:
+        lines.append(
+            f"{len(unsafe)} of {checked} provider{'s' * (checked != 1)} "
+            f"{'has' if len(unsafe) == 1 else 'have'} SVG icons the icon checker "
+            f"refuses: {RECHECK_FIX}."
+        )
+    else:
+        lines.append(
+            f"{checked} provider{'s' * (checked != 1)} checked: every SVG icon "
+            "passes the icon checker."
+        )
+    data = {
+        "ok": not unsafe,
+        "checked": checked,
+        "providers": rows,
+        "fix": RECHECK_FIX if unsafe else None,
+    }
+    cmd.emit(options, data, "\n".join(lines))
+    return FAILED if unsafe else OK

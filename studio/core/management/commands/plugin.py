@@ -134,6 +134,14 @@ class Command(BaseCommand):
         )
         p.add_argument("--team", help="only this team's providers (slug)")
         p = sub(
+            "recheck-icons",
+            "List providers whose stored SVG icons the icon checker refuses "
+            "(nothing is changed).",
+            "recheck-icons: 1 when any provider has an SVG icon the checker "
+            "refuses (each is listed with file, line and the fix).",
+        )
+        p.add_argument("--team", help="only this team's providers (slug)")
+        p = sub(
             "smoke",
             "Start a .difypkg (or folder) and check that it answers.",
             "smoke: 1 when the plugin does not start or does not answer.",
@@ -195,4 +203,5 @@ HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "build": providers.handle_build,
     "smoke": files.handle_smoke,
     "reverify": providers.handle_reverify,
+    "recheck-icons": providers.handle_recheck_icons,
 }
