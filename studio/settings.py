@@ -215,8 +215,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any task may run: with acks_late an unacknowledged task is
     # handed to another worker only after this.
     "visibility_timeout": 2 * 60 * 60,
-    # A dead broker must fail a publish fast, not hang the request.
+    # A dead broker must fail a publish fast, not hang the request: each
+    # connect gives up after BROKER_CONNECT_TIMEOUT, and a publish reconnects
+    # once at once instead of retrying for seconds (kombu's default). The
+    # worker's own reconnecting is not affected (broker_connection_max_retries).
     "socket_connect_timeout": env_int("BROKER_CONNECT_TIMEOUT", 2),
+    "max_retries": 1,
+    "interval_start": 0,
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

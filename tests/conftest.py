@@ -3,7 +3,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +174,45 @@ def sdk_python() -> Path:
     from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE
 
     return ensure_sdk_venv(ECHO_REQUIREMENTS, cache_dir=SDK_CACHE)
+
+
+@pytest.fixture
+def broker_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker check passes (nothing is published unless a test sends it)."""
+    from studio.lib import queue
+    from studio.lib.health import Check
+
+    monkeypatch.setattr(queue, "check_broker", lambda: Check(True, "stand-in broker"))
+
+
+@pytest.fixture
+def tasks(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The studio's tasks publish into a list (`tasks.sent`), or fail as a
+    dead broker does once `tasks.refuse` is set."""
+    from tests.queueing import Tasks
+
+    return Tasks(monkeypatch)
+
+
+@pytest.fixture
+def dead_broker(settings: Any, tasks: Any) -> Iterator[str]:
+    """A stopped broker: REDIS_URL and Celery's broker name a closed loopback
+    port. Nothing may be published meanwhile."""
+    from studio.celery import app
+    from tests.queueing import closed_port
+
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    previous = app.conf.broker_url
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    yield url
+    app.conf.broker_url = previous
+    assert tasks.sent == [], "published to a stopped broker"
+
+
+@pytest.fixture
+def dying_broker(broker_up: None, tasks: Any) -> Any:
+    """A broker that answers the check, then refuses the publish (it died in
+    between): the publish after commit fails."""
+    tasks.refuse = True
+    return tasks

@@ -34,7 +34,9 @@
           window.location.assign(target);
           return;
         }
-        if (xhr.status >= 400 && xhr.status < 500 && xhr.responseText.indexOf("import-form") !== -1) {
+        // 4xx: the form with its errors; 503: the form saying the job queue is down.
+        var answered = (xhr.status >= 400 && xhr.status < 500) || xhr.status === 503;
+        if (answered && xhr.responseText.indexOf("import-form") !== -1) {
           var holder = document.createElement("div");
           holder.innerHTML = xhr.responseText;
           var fresh = holder.querySelector("#import-form");

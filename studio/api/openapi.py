@@ -32,7 +32,7 @@ ERROR_DESCRIPTIONS = {
     409: "The object's state is in the way (`conflict`).",
     413: "The body is too large (`payload_too_large`).",
     429: "Too many requests for this token (`rate_limited`).",
-    503: "The build queue is unavailable (`queue_unavailable`).",
+    503: "The job queue (Redis) is unreachable (`queue_unavailable`).",
 }
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
     "api_id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},

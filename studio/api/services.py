@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from studio.catalog.models import ImportJob, Membership, Role, Team
 from studio.catalog.services import import_jobs, imports
-from studio.lib.health import check_broker
 
 from .models import ApiToken
 
@@ -63,10 +62,6 @@ class TokenRevoked(TokenRefused):
 
 class TokenNotAllowed(Exception):
     """The user may not create or revoke this token."""
-
-
-class ImportQueueUnavailable(Exception):
-    """A large upload needs a worker, and the broker cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -246,23 +241,14 @@ def api_import(
     `new` is the browser's import (`import_jobs.import_upload`): an existing
     author/name leaves the job waiting for a choice. `new-version` and `copy`
     import small uploads now and hand large ones to a worker with that mode,
-    so a script updates a provider in one call. Raises ImportRefused and
-    ImportFailed like the catalog's services.
+    so a script updates a provider in one call. Raises ImportRefused,
+    ImportFailed and QueueUnavailable like the catalog's services.
     """
     name = Path(upload.name or "upload").name
     size = upload.size or 0
     imports.check_upload(name, size)
     if mode not in imports.MODES:
         raise imports.ImportFailed(f"unknown import mode {mode!r}")
-    if size > import_jobs.INLINE_IMPORT_MAX_BYTES:
-        # Queued after commit: a dead broker would fail only then, job saved.
-        broker = check_broker()
-        if not broker.ok:
-            raise ImportQueueUnavailable(
-                f"the import queue is unavailable ({broker.detail}); uploads up "
-                f"to {import_jobs.INLINE_IMPORT_MAX_BYTES // 1024 // 1024} MiB "
-                "are imported at once"
-            )
     if mode == ImportJob.Mode.NEW:
         return import_jobs.import_upload(team=team, user=user, upload=upload)
     if size <= import_jobs.INLINE_IMPORT_MAX_BYTES:

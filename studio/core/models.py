@@ -11,6 +11,7 @@ class WorkerCheck(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
         DONE = "done"
+        FAILED = "failed"
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -20,6 +21,7 @@ class WorkerCheck(models.Model):
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )
     worker = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -28,6 +30,11 @@ class WorkerCheck(models.Model):
 
     def __str__(self) -> str:
         return f"worker check {self.pk} ({self.status})"
+
+    def mark_failed(self, reason: str) -> None:
+        self.status = self.Status.FAILED
+        self.error = reason
+        self.completed_at = timezone.now()
 
     def mark_done(self, *, worker: str) -> None:
         self.status = self.Status.DONE

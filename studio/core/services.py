@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib.auth.models import User
 from django.db import transaction
+
+from studio.lib.queue import QueueUnavailable, queue_after_commit, require_broker
 
 from .models import WorkerCheck
 
 
 def worker_check_start(*, user: User | None, queue: str = "default") -> WorkerCheck:
-    """Record a worker check and queue it once the row is committed."""
+    """Record a worker check and queue it once the row is committed.
+
+    Raises QueueUnavailable: with no row when the broker is down, or with the
+    check failed when the publish fails after the commit.
+    """
     from .tasks import worker_check_run
 
+    require_broker()
     with transaction.atomic():
         check = WorkerCheck.objects.create(requested_by=user, queue=queue)
-        transaction.on_commit(
-            lambda: worker_check_run.apply_async(
-                kwargs={"check_id": check.pk}, queue=queue
-            )
+        publication = queue_after_commit(
+            worker_check_run,
+            kwargs={"check_id": check.pk},
+            on_failure=partial(_queue_failed, check_id=check.pk),
+            queue=queue,
+        )
+    if publication.failed:
+        raise QueueUnavailable(
+            publication.error, kept=f"worker check {check.pk} was marked failed"
         )
     return check
+
+
+def _queue_failed(reason: str, *, check_id: int) -> None:
+    with transaction.atomic():
+        check = (
+            WorkerCheck.objects.select_for_update()
+            .filter(pk=check_id, status=WorkerCheck.Status.QUEUED)
+            .first()
+        )
+        if check is not None:
+            check.mark_failed(reason)
+            check.save(update_fields=["status", "error", "completed_at"])
 
 
 def worker_check_complete(*, check_id: int, worker: str) -> WorkerCheck | None:

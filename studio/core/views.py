@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.lib.http import AuthedHttpRequest, render_page
+from studio.lib.queue import QueueUnavailable
 
 from . import services
 from .health import health_report
@@ -23,16 +24,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    checks = WorkerCheck.objects.select_related("requested_by")[:5]
-    context = {"checks": checks}
+    context = {"checks": _recent_checks()}
     return render_page(request, "core/home.html", context, partial="worker-checks")
 
 
 @require_POST
 @login_required
 def worker_check_create(request: AuthedHttpRequest) -> HttpResponse:
-    services.worker_check_start(user=request.user)
+    try:
+        services.worker_check_start(user=request.user)
+    except QueueUnavailable as exc:
+        context = {"checks": _recent_checks(), "error": str(exc)}
+        return render_page(
+            request, "core/home.html", context, partial="worker-checks", status=503
+        )
     if request.htmx:
-        checks = WorkerCheck.objects.select_related("requested_by")[:5]
-        return render(request, "core/home.html#worker-checks", {"checks": checks})
+        context = {"checks": _recent_checks()}
+        return render(request, "core/home.html#worker-checks", context)
     return redirect("home")
+
+
+def _recent_checks() -> list[WorkerCheck]:
+    return list(WorkerCheck.objects.select_related("requested_by")[:5])

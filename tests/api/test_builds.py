@@ -8,8 +8,8 @@ import pytest
 
 from studio.builds import services as build_services
 from studio.builds.models import Build
-from studio.builds.services import builds as build_module
 from studio.catalog.models import Provider
+from studio.lib import queue
 from studio.lib.health import Check
 from tests.api.conftest import Api, Published
 from tests.catalog.conftest import Personas
@@ -134,9 +134,7 @@ class TestBuildCreate:
         provider: Provider,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setattr(
-            build_module, "check_broker", lambda: Check(False, "refused")
-        )
+        monkeypatch.setattr(queue, "check_broker", lambda: Check(False, "refused"))
         response = api.post(builds_url(provider), "{}")
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "queue_unavailable"

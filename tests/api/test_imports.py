@@ -9,16 +9,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 
-from studio.api import services as api_services
 from studio.api.routing import _LimitedUploadHandler
 from studio.catalog.models import ImportJob, Provider
 from studio.catalog.services import import_jobs, imports, provider_files
-from studio.lib.health import Check
 from studio.pluginfmt.scaffold import scaffold
 from tests.api.conftest import Api, plugin_zip
 from tests.catalog.conftest import Personas
 from tests.catalog.import_inputs import counts, zip_of
 from tests.factories import make_new_plugin
+from tests.queueing import Tasks
 from tests.svg_inputs import HOSTILE_SVGS
 
 pytestmark = pytest.mark.django_db
@@ -48,16 +47,15 @@ def big_plugin_zip(name: str = "bigone") -> bytes:
 
 
 @pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A broker that is up; import tasks are recorded instead of sent."""
-    from studio.catalog import tasks
+def queue(broker_up: None, tasks: Tasks) -> Tasks:
+    """A broker that is up; what is sent to it once the request commits."""
+    return tasks
 
-    sent: list[int] = []
-    monkeypatch.setattr(api_services, "check_broker", lambda: Check(True, "up"))
-    monkeypatch.setattr(
-        tasks.import_job_run, "delay_on_commit", lambda **kw: sent.append(kw["job_id"])
-    )
-    return sent
+
+def upload_committed(capture: Any, api: Api, data: bytes, **fields: str) -> Any:
+    """Upload, and run what the request queued after its commit."""
+    with capture(execute=True):
+        return upload(api, data, **fields)
 
 
 class TestImportCreate:
@@ -221,20 +219,28 @@ class TestImportCreate:
 
 class TestLargeImports:
     def test_a_large_upload_is_queued_then_imported_by_a_worker(
-        self, api: Api, storage: Any, queue: list[int]
+        self,
+        api: Api,
+        storage: Any,
+        queue: Tasks,
+        django_capture_on_commit_callbacks: Any,
     ) -> None:
-        response = upload(api, big_plugin_zip())
+        response = upload_committed(
+            django_capture_on_commit_callbacks, api, big_plugin_zip()
+        )
         assert response.status_code == 202
         body = response.json()
         assert body["status"] == "queued" and body["provider_id"] is None
-        assert queue == [body["id"]]
+        assert queue.sent == [
+            ("studio.catalog.tasks.import_job_run", {"job_id": body["id"]})
+        ]
         import_jobs.import_job_run(job_id=body["id"])
         done = api.get(f"/api/v1/imports/{body['id']}").json()
         assert done["status"] == "done"
         assert Provider.objects.get(pk=done["provider_id"]).name == "bigone"
 
     def test_a_large_new_version_is_imported_with_that_mode(
-        self, api: Api, storage: Any, queue: list[int]
+        self, api: Api, storage: Any, queue: Tasks
     ) -> None:
         first = upload(api, plugin_zip("bigone")).json()
         response = upload(api, big_plugin_zip(), mode="new-version")
@@ -246,11 +252,8 @@ class TestLargeImports:
         assert "_assets/blob.bin" in provider_files(provider)
 
     def test_a_large_upload_with_the_queue_down_is_a_503(
-        self, api: Api, storage: Any, monkeypatch: pytest.MonkeyPatch
+        self, api: Api, storage: Any, dead_broker: str
     ) -> None:
-        monkeypatch.setattr(
-            api_services, "check_broker", lambda: Check(False, "refused")
-        )
         before = counts()
         response = upload(api, big_plugin_zip())
         assert response.status_code == 503

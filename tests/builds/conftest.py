@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 
 from studio.builds import services
-from studio.builds.services import builds as build_services
 from studio.celery import app as celery_app
+from studio.lib import queue
 from studio.lib.health import Check
 from studio.pluginfmt import signing
 from tests.catalog.conftest import Personas, personas
@@ -54,9 +54,7 @@ def broker(monkeypatch: pytest.MonkeyPatch, storage: Path, settings: Any) -> Pub
     from studio.builds import tasks
 
     sent = Published()
-    monkeypatch.setattr(
-        build_services, "check_broker", lambda: Check(True, "stand-in broker")
-    )
+    monkeypatch.setattr(queue, "check_broker", lambda: Check(True, "stand-in broker"))
     monkeypatch.setattr(
         tasks.build_run,
         "apply_async",

@@ -112,7 +112,7 @@ class TestPluginBuild:
         settings.REDIS_URL = "redis://127.0.0.1:9/0"
         make_provider(personas.team)
         status, out = plugin("build", "acme/gateway", "--wait")
-        assert status == 1 and "build queue is unavailable" in out
+        assert status == 1 and "job queue (Redis) is unreachable" in out
         assert Build.objects.count() == 0
 
     def test_a_running_build_refuses_another(

@@ -134,7 +134,7 @@ class TestBrokerDown:
         partial = client.post(url, {}, headers={"HX-Request": "true"})
         assert time.monotonic() - began < 6
         assert page.status_code == 503 and partial.status_code == 503
-        assert b"build queue is unavailable" in page.content
+        assert b"The job queue (Redis) is unreachable" in page.content
         assert b"Editing still works" in partial.content
         assert b"<html" not in partial.content
         assert Build.objects.count() == 0

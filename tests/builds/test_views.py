@@ -200,16 +200,18 @@ class TestBuildCreate:
         broker: Published,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        from studio.builds.services import builds as build_services
+        from studio.lib import queue
 
         monkeypatch.setattr(
-            build_services,
+            queue,
             "check_broker",
             lambda: Check(False, "broker (Redis) unreachable: connection refused"),
         )
         response = as_user("bob").post(create_url(provider), headers=HTMX)
         assert response.status_code == 503
-        assert b"build queue is unavailable" in response.content
+        assert b"The job queue (Redis) is unreachable; nothing was saved" in (
+            response.content
+        )
         assert Build.objects.count() == 0 and broker == []
 
 

@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from studio.catalog import services
 from studio.catalog.models import ImportJob, Provider, ProviderFile, Runtime
 from studio.catalog.services import exports, import_jobs, import_report, imports
+from studio.lib import queue
+from studio.lib.health import Check
 from studio.pluginfmt.document import load_document
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder, read_package
@@ -365,7 +367,9 @@ class TestReimport:
 
 class TestImportJobs:
     def large(self, monkeypatch) -> None:
+        """Uploads over 1 KiB go to a worker, through a broker that is up."""
         monkeypatch.setattr(import_jobs, "INLINE_IMPORT_MAX_BYTES", 1024)
+        monkeypatch.setattr(queue, "check_broker", lambda: Check(True, "up"))
 
     def test_a_large_upload_is_stored_and_queued_after_commit(
         self,

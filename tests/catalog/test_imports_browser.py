@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from studio.catalog.models import Provider
+from studio.catalog.models import ImportJob, Provider
+from studio.catalog.services import import_jobs
 from tests.browser import chromium_page, log_in
 from tests.catalog.import_inputs import plugin_files, zip_of
 
@@ -70,3 +71,28 @@ class TestImportInTheBrowser:
         assert "not a zip archive" in error.inner_text()
         assert page.url == f"{live_server.url}/providers/import"
         assert Provider.objects.count() == 0
+
+    def test_a_large_upload_with_the_job_queue_down_says_so_in_place(
+        self, page, live_server, personas, restored_corpus, dead_broker, monkeypatch
+    ):
+        monkeypatch.setattr(import_jobs, "INLINE_IMPORT_MAX_BYTES", 1024)
+        log_in(page, live_server.url, "bob")
+        page.goto(f"{live_server.url}/providers/import")
+        page.set_input_files(
+            "#id_file",
+            files=[
+                {
+                    "name": "deepseek.zip",
+                    "mimeType": "application/zip",
+                    "buffer": zip_of(plugin_files(restored_corpus)),
+                }
+            ],
+        )
+        page.click("#import-form button[type=submit]")
+        error = page.locator("#import-form p.error")
+        error.wait_for()
+        assert error.inner_text().startswith(
+            "The job queue (Redis) is unreachable; nothing was saved."
+        )
+        assert page.url == f"{live_server.url}/providers/import"
+        assert ImportJob.objects.count() == 0 and Provider.objects.count() == 0

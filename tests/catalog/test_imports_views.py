@@ -124,6 +124,7 @@ class TestUploadPage:
         storage,
         monkeypatch,
         django_capture_on_commit_callbacks,
+        broker_up,
     ):
         monkeypatch.setattr(import_jobs, "INLINE_IMPORT_MAX_BYTES", 1024)
         with django_capture_on_commit_callbacks() as callbacks:
@@ -268,6 +269,7 @@ class TestJobPage:
         monkeypatch,
         deepseek_zip,
         django_capture_on_commit_callbacks,
+        broker_up,
     ):
         monkeypatch.setattr(import_jobs, "INLINE_IMPORT_MAX_BYTES", 1024)
         c = login(client, personas.bob)
@@ -389,6 +391,7 @@ class TestJobPage:
         monkeypatch,
         restored_corpus,
         django_capture_on_commit_callbacks,
+        broker_up,
     ):
         monkeypatch.setattr(import_jobs, "INLINE_IMPORT_MAX_BYTES", 1024)
         data = HOSTILE[0].build(plugin_files(restored_corpus))

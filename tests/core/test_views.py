@@ -76,7 +76,11 @@ class TestHome:
 
 class TestWorkerCheckCreate:
     def test_it_records_a_check_and_queues_it_after_commit(
-        self, client: Client, django_capture_on_commit_callbacks, monkeypatch
+        self,
+        client: Client,
+        django_capture_on_commit_callbacks,
+        monkeypatch,
+        broker_up: None,
     ) -> None:
         sent = []
         monkeypatch.setattr(
@@ -91,7 +95,9 @@ class TestWorkerCheckCreate:
         check = WorkerCheck.objects.get()
         assert check.requested_by == user
         assert check.status == WorkerCheck.Status.QUEUED
-        assert sent == [{"kwargs": {"check_id": check.pk}, "queue": "default"}]
+        assert sent == [
+            {"kwargs": {"check_id": check.pk}, "retry": False, "queue": "default"}
+        ]
 
     def test_it_refuses_a_get(self, client: Client) -> None:
         client.force_login(make_user("alice"))

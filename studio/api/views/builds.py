@@ -71,11 +71,7 @@ def build_create(
             context={"build_id": exc.build.pk} if exc.build else None,
         ) from None
     except build_services.QueueUnavailable as exc:
-        raise ApiError(
-            "queue_unavailable",
-            str(exc),
-            context={"build_id": exc.build.pk} if exc.build else None,
-        ) from None
+        raise ApiError("queue_unavailable", str(exc), context=exc.context) from None
     response = reply(build_out(build), status=202)
     response["Location"] = reverse("api:build-read", kwargs={"build_id": build.pk})
     return response

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from studio.catalog.models import ImportJob
 from studio.catalog.services import StaleEdit, import_jobs, imports
+from studio.lib.queue import QueueUnavailable
 
 from .. import services
 from ..errors import ApiError
@@ -35,7 +36,8 @@ def import_create(
 ) -> HttpResponse:
     """Upload a plugin into the token's team: 201 when imported at once, 202
     when a worker imports it (poll the import). A plugin the team already has
-    answers 409 unless `mode` is `new-version` or `copy`."""
+    answers 409 unless `mode` is `new-version` or `copy`. An upload a worker
+    would import answers 503 while the job queue is down."""
     require_write(request.actor)
     form, file = upload
     try:
@@ -51,8 +53,8 @@ def import_create(
             f"Not imported: {exc}",
             context={"entry": exc.entry, "line": exc.line, "rules": exc.rules},
         ) from None
-    except services.ImportQueueUnavailable as exc:
-        raise ApiError("queue_unavailable", str(exc)) from None
+    except QueueUnavailable as exc:
+        raise ApiError("queue_unavailable", str(exc), context=exc.context) from None
     except imports.ImportFailed as exc:
         raise ApiError("conflict", f"Not imported: {exc}") from None
     return _import_reply(job)
@@ -97,14 +99,16 @@ def import_read(request: ApiRequest, import_id: int) -> HttpResponse:
     tag="imports",
     body=ImportChoice,
     responses={200: ImportOut, 201: ImportOut, 202: ImportOut},
-    errors=(404, 409),
+    errors=(404, 409, 503),
     write=True,
 )
 def import_choice(
     request: ApiRequest, import_id: int, *, body: ImportChoice
 ) -> HttpResponse:
     """For an import waiting for a choice: import it as a new version of the
-    existing provider, as a separate copy, or cancel it."""
+    existing provider, as a separate copy, or cancel it. A large upload goes
+    back to a worker (202); 503 when the job queue is down (the import still
+    waits for a choice)."""
     job = get_import_for_token(request, import_id, write=True)
     try:
         if body.mode == "cancel":
@@ -115,4 +119,6 @@ def import_choice(
         )
     except (imports.ImportFailed, StaleEdit) as exc:
         raise ApiError("conflict", str(exc)) from None
+    except QueueUnavailable as exc:
+        raise ApiError("queue_unavailable", str(exc), context=exc.context) from None
     return _import_reply(job)

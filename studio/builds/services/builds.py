@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from studio.catalog.models import Provider
 from studio.catalog.services import provider_files
-from studio.lib.health import check_broker
+from studio.lib import queue
 from studio.pluginfmt.checksum import files_checksum
 from studio.pluginfmt.package import write_zip
 from studio.pluginfmt.yamlio import load_yaml
@@ -30,18 +30,19 @@ from ..steps import StepStatus
 
 log = logging.getLogger(__name__)
 
-QUEUE_UNAVAILABLE = "the build queue is unavailable"
 
-
-class QueueUnavailable(Exception):
-    """The broker cannot take the build now; nothing was queued."""
+class QueueUnavailable(queue.QueueUnavailable):
+    """The broker cannot take the build now: nothing was queued, and `build`,
+    when set, is the build marked failed because its publish failed after the
+    commit."""
 
     def __init__(self, detail: str, build: Build | None = None) -> None:
         super().__init__(
-            f"{QUEUE_UNAVAILABLE} ({detail}). Editing still works; "
-            "try the build again in a moment."
+            detail,
+            kept=f"build {build.pk} was marked failed" if build else "",
+            hint="Editing still works.",
+            context={"build_id": build.pk} if build else None,
         )
-        self.detail = detail
         self.build = build
 
 
@@ -85,10 +86,10 @@ def build_start(
     the broker cannot be reached.
     """
     builds_reap_stale()
-    broker = check_broker()
-    if not broker.ok:
-        raise QueueUnavailable(broker.detail)
-    published: list[bool] = []
+    try:
+        queue.require_broker()
+    except queue.QueueUnavailable as exc:
+        raise QueueUnavailable(exc.detail) from None
     try:
         with transaction.atomic():
             locked = Provider.objects.select_for_update().get(pk=provider.pk)
@@ -109,17 +110,15 @@ def build_start(
             )
             build.plugin_version = build.source.plugin_version
             build.save(update_fields=["plugin_version"])
-            transaction.on_commit(
-                lambda: published.append(publish(build_id=build.pk, attempt=1))
-            )
+            publication = publish(build_id=build.pk, attempt=1)
     except IntegrityError:
         # Another request created the active build between our check and insert.
         raise BuildInProgress(
             Build.objects.filter(provider=provider, status__in=Build.ACTIVE).first()
         ) from None
-    if published == [False]:
+    if publication.failed:
         build.refresh_from_db()
-        raise QueueUnavailable("publishing the build failed", build)
+        raise QueueUnavailable(publication.error, build)
     return build
 
 
@@ -150,24 +149,22 @@ def _manifest_version(manifest: bytes) -> str:
     return str(version)[:64] if version is not None else ""
 
 
-def publish(*, build_id: int, attempt: int) -> bool:
-    """Send the build's task to the broker; on failure mark the build failed."""
+def publish(*, build_id: int, attempt: int) -> queue.Publication:
+    """Send the build's task once the transaction commits; should that fail,
+    mark the build failed ("could not queue: ...")."""
     from ..tasks import build_run
 
-    try:
-        # No publish retries: a request must not hang on a dead broker.
-        build_run.apply_async(
-            kwargs={"build_id": build_id, "attempt": attempt}, retry=False
-        )
-    except Exception as exc:  # kombu, redis and socket errors alike
-        log.warning("build %s: publishing failed: %s", build_id, exc)
-        Build.objects.filter(pk=build_id, status=Build.Status.QUEUED).update(
-            status=Build.Status.FAILED,
-            error=f"{QUEUE_UNAVAILABLE}: {exc}",
-            finished_at=timezone.now(),
-        )
-        return False
-    return True
+    return queue.queue_after_commit(
+        build_run,
+        kwargs={"build_id": build_id, "attempt": attempt},
+        on_failure=partial(_publish_failed, build_id=build_id),
+    )
+
+
+def _publish_failed(reason: str, *, build_id: int) -> None:
+    Build.objects.filter(pk=build_id, status=Build.Status.QUEUED).update(
+        status=Build.Status.FAILED, error=reason, finished_at=timezone.now()
+    )
 
 
 # ---------------------------------------------------------------- cancel, retry
@@ -262,9 +259,7 @@ def build_lost(*, build: Build, reason: str, now: datetime) -> None:
             f"{settings.BUILD_MAX_ATTEMPTS}",
             now,
         )
-        transaction.on_commit(
-            partial(publish, build_id=build.pk, attempt=build.attempt)
-        )
+        publish(build_id=build.pk, attempt=build.attempt)
     else:
         _stop_running_steps(build, StepStatus.FAILED, reason)
         build.add_event(reason, now)

@@ -5,6 +5,10 @@ larger ones are saved in default storage and imported by a worker
 (`import_job_run`), which deletes the stored upload once the job is done or
 failed. An upload of a plugin the team already has is kept until the user
 chooses a new version or a copy (`import_job_choose`) or cancels.
+
+Handing an import to a worker asks the broker first (QueueUnavailable, nothing
+saved, when it is down); a publish that fails after the commit fails the job
+and deletes its upload (`studio.lib.queue`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -29,6 +34,12 @@ from studio.catalog.services.imports import (
     read_upload,
     upload_suffix,
 )
+from studio.lib.queue import (
+    Publication,
+    QueueUnavailable,
+    queue_after_commit,
+    require_broker,
+)
 from studio.pluginfmt.files import PluginFiles
 
 logger = logging.getLogger(__name__)
@@ -38,12 +49,20 @@ INLINE_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 UPLOAD_FOLDER = "imports"
 
 
+def _inline_hint() -> str:
+    return (
+        f"Uploads up to {INLINE_IMPORT_MAX_BYTES // 1024 // 1024} MiB are "
+        "imported at once, without the queue."
+    )
+
+
 def import_upload(*, team: Team, user: User | None, upload: UploadedFile) -> ImportJob:
     """Import an uploaded plugin: small ones now, large ones by a worker.
 
     Returns the job: done (with its report), queued, or waiting for a choice
     because the team already has the plugin. Raises ImportRefused (nothing
-    saved, nothing stored) for input refused before the worker's turn.
+    saved, nothing stored) for input refused before the worker's turn, and
+    QueueUnavailable when a large upload cannot be queued.
     """
     name = Path(upload.name or "upload").name
     size = upload.size or 0
@@ -76,9 +95,13 @@ def store_and_queue(
     name: str,
     mode: str = ImportJob.Mode.NEW,
 ) -> ImportJob:
-    """Store a large upload and queue its import by a worker with `mode`."""
-    from studio.catalog.tasks import import_job_run as task
+    """Store a large upload and queue its import by a worker with `mode`.
 
+    Raises QueueUnavailable: before anything is stored when the broker is
+    down, or with the job failed and its upload deleted when the publish
+    fails after the commit.
+    """
+    require_broker(hint=_inline_hint())
     stored = _store(upload, name)
     try:
         with transaction.atomic():
@@ -92,11 +115,46 @@ def store_and_queue(
             )
             job.mark_progress(0, "waiting for a worker")
             job.save(update_fields=["progress", "progress_text"])
-            task.delay_on_commit(job_id=job.pk)
+            publication = _queue(job)
     except BaseException:
         default_storage.delete(stored)
         raise
+    if publication.failed:
+        raise _not_queued(job, publication.error)
     return job
+
+
+def _queue(job: ImportJob) -> Publication:
+    from studio.catalog.tasks import import_job_run as task
+
+    return queue_after_commit(
+        task,
+        kwargs={"job_id": job.pk},
+        on_failure=partial(_queue_failed, job_id=job.pk),
+    )
+
+
+def _queue_failed(reason: str, *, job_id: int) -> None:
+    """The job's task never reached the broker: fail it, drop its upload."""
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, status=ImportJob.Status.QUEUED)
+            .first()
+        )
+        if job is None:  # a worker got it after all, or it was cancelled
+            return
+        job.mark_failed(reason)
+        _discard_upload(job)
+        job.save()
+
+
+def _not_queued(job: ImportJob, reason: str) -> QueueUnavailable:
+    return QueueUnavailable(
+        reason,
+        kept=f"import {job.pk} was marked failed and its upload removed",
+        context={"import_id": job.pk},
+    )
 
 
 def _store_for_choice(
@@ -195,7 +253,9 @@ class Choice:
 def import_job_choose(*, job: ImportJob, choice: Choice) -> ImportJob:
     """Go on with an import that met an existing plugin: `new-version` or `copy`.
 
-    Small uploads are imported now; large ones go back to the worker.
+    Small uploads are imported now; large ones go back to the worker
+    (QueueUnavailable, the job still waiting, when the broker is down; the job
+    failed when the publish fails after the commit).
     """
     if job.status != ImportJob.Status.NEEDS_CHOICE:
         raise ImportFailed("this import is not waiting for a choice")
@@ -212,8 +272,9 @@ def import_job_choose(*, job: ImportJob, choice: Choice) -> ImportJob:
             target.lock_version
         ):
             raise StaleEdit(target)
-    from studio.catalog.tasks import import_job_run as task
-
+    queued = job.source_size > INLINE_IMPORT_MAX_BYTES
+    if queued:
+        require_broker(hint="Your upload is kept: choose again once it is back.")
     with transaction.atomic():
         job.mode = choice.mode
         job.status = ImportJob.Status.QUEUED
@@ -229,10 +290,12 @@ def import_job_choose(*, job: ImportJob, choice: Choice) -> ImportJob:
         )
         if not taken:
             raise ImportFailed("this import is not waiting for a choice")
-        if job.source_size > INLINE_IMPORT_MAX_BYTES:
-            task.delay_on_commit(job_id=job.pk)
-            return job
-    return import_job_run(job_id=job.pk) or job
+        publication = _queue(job) if queued else None
+    if publication is None:
+        return import_job_run(job_id=job.pk) or job
+    if publication.failed:
+        raise _not_queued(job, publication.error)
+    return job
 
 
 def import_job_cancel(*, job: ImportJob) -> ImportJob:

@@ -20,6 +20,7 @@ from studio.lib.http import (
     render_page,
     render_polling,
 )
+from studio.lib.queue import QueueUnavailable
 
 from .. import services
 from ..access import get_provider_for_user, require_membership
@@ -114,6 +115,9 @@ def _provider_import(
                 )
             except imports.ImportRefused as exc:
                 form.add_error("file", f"Not imported: {exc}")
+            except QueueUnavailable as exc:
+                form.add_error(None, str(exc))
+                status = 503
             else:
                 return _after_upload(request, job)
     else:
@@ -206,6 +210,9 @@ def import_job_choose(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
             )
         except imports.ImportFailed as exc:
             error = exc.message
+        except QueueUnavailable as exc:
+            status, error = 503, str(exc)
+            job.refresh_from_db()
         else:
             return _after_upload(request, job)
     context = _job_context(job, membership, choice_form=form, error=error)
