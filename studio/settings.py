@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "studio.core",
     "studio.audit",
+    "studio.notifications",
     "studio.catalog",
     "studio.builds",
     "studio.reviews",
@@ -278,3 +279,36 @@ SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")
 # if Redis is down, requests are allowed).
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
+
+# ---- mail (studio.notifications) ----------------------------------------------
+# Development prints mail on the console (`make run` shows it in its terminal);
+# production sets EMAIL_BACKEND=smtp and the EMAIL_HOST... variables.
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND", "console" if DEBUG else "smtp")
+if _email_backend not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND must be one of {', '.join(EMAIL_BACKENDS)}, "
+        f"not {_email_backend!r}"
+    )
+MAILERS: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": EMAIL_BACKENDS[_email_backend]}
+}
+if _email_backend == "smtp":
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("EMAIL_HOST", "localhost"),
+        "port": env_int("EMAIL_PORT", 25),
+        "username": env_str("EMAIL_HOST_USER"),
+        "password": env_str("EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "Dify plugin studio <studio@localhost>"
+)
+# Links in mail point here (a worker has no request to take the host from).
+STUDIO_BASE_URL = env_str("STUDIO_BASE_URL", "http://127.0.0.1:8000")
+# ---- end of mail ----------------------------------------------------------------

@@ -24,7 +24,17 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 
 # Bottom to top: an app may import the apps before it in this list, never one
 # after it. docs/architecture.md shows the same order.
-LAYERS = ("pluginfmt", "lib", "audit", "catalog", "builds", "reviews", "api", "core")
+LAYERS = (
+    "pluginfmt",
+    "lib",
+    "audit",
+    "notifications",
+    "catalog",
+    "builds",
+    "reviews",
+    "api",
+    "core",
+)
 
 
 @dataclass(frozen=True)

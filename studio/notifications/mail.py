@@ -1,0 +1,50 @@
+"""Mail: rendered from templates in the request, sent by a worker after commit.
+
+`mail_later(to=[...], template="invitation", context={...})` renders
+`templates/mail/<template>_subject.txt`, `<template>.txt` and `<template>.html`
+now (so the task carries plain strings) and queues `mail_send` once the
+transaction commits. A broker outage never fails the caller: the mail is logged
+as not queued and the caller's page still shows what the mail would have said
+(an invitation's link, for one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from studio.lib.queue import Publication, queue_after_commit
+
+log = logging.getLogger(__name__)
+
+
+def render_mail(template: str, context: dict[str, Any]) -> dict[str, str]:
+    """The subject, text and HTML of mail `template` with `context`."""
+    subject = render_to_string(f"mail/{template}_subject.txt", context)
+    return {
+        "subject": " ".join(subject.split()),
+        "text": render_to_string(f"mail/{template}.txt", context),
+        "html": render_to_string(f"mail/{template}.html", context),
+    }
+
+
+def mail_later(
+    *, to: Sequence[str], template: str, context: dict[str, Any]
+) -> Publication | None:
+    """Queue mail `template` to `to` after commit; None when there is no one to mail."""
+    from .tasks import mail_send
+
+    recipients = sorted({address for address in to if address})
+    if not recipients:
+        return None
+    parts = render_mail(template, context)
+
+    def not_queued(reason: str) -> None:
+        log.warning("mail %r to %s not sent: %s", template, recipients, reason)
+
+    return queue_after_commit(
+        mail_send, kwargs={"to": recipients, **parts}, on_failure=not_queued
+    )
