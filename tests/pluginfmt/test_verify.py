@@ -281,7 +281,7 @@ class TestModelIds:
             ("a/../b", "model.name.path-segment"),
             ("a/./b", "model.name.path-segment"),
             ("..", "model.name.path-segment"),
-            ("a\x00b", "model.name.control-character"),
+            ("a\x01b", "model.name.control-character"),
             ("a\nb", "model.name.control-character"),
             ("a\x1bb", "model.name.control-character"),
             ("a\u2028b", "model.name.control-character"),
@@ -296,10 +296,21 @@ class TestModelIds:
         assert errors_of(findings) == []
 
     def test_a_finding_shows_control_characters_escaped(self) -> None:
-        findings = verify(_echo_renamed("a\x00b"))
+        findings = verify(_echo_renamed("a\x1bb"))
         (finding,) = [f for f in findings if f.rule.startswith("model.name")]
-        assert finding.value == "a\\u0000b"
-        assert "U+0000" in finding.message
+        assert finding.value == "a\\u001bb"
+        assert "U+001B" in finding.message
+
+    def test_a_nul_is_refused_with_the_yaml_itself(self) -> None:
+        # No database column can store a NUL: the YAML loader refuses it, and
+        # the forms' check names it too.
+        findings = verify(_echo_renamed("a\x00b"))
+
+        assert where(findings, "yaml.syntax") == [("models/llm/echo-1.yaml", 1)]
+        assert "NUL" in next(f for f in findings if f.rule == "yaml.syntax").message
+        assert [p.rule for p in model_id_problems("a\x00b")] == [
+            "model.name.control-character"
+        ]
 
     def test_it_allows_dots_inside_a_segment(self) -> None:
         assert model_id_problems("a..b") == []
