@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "studio.core",
     "studio.audit",
     "studio.notifications",
+    "studio.accounts",
     "studio.catalog",
     "studio.builds",
     "studio.reviews",
