@@ -2,13 +2,14 @@
 
 Password change and reset are Django's own views with the studio's templates;
 the subclasses below only add what the studio asks of every form (bad input is
-a 400), and a message.
+a 400), a message, and the lockout reset after a reset password.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
@@ -93,6 +94,13 @@ class PasswordResetConfirmView(_InvalidIs400, auth_views.PasswordResetConfirmVie
         response = super().dispatch(*args, **kwargs)
         if not self.validlink and response.status_code == 200:
             response.status_code = 400  # the page says the link does not work
+        return response
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # Whoever could open the mailed link owns the account: failed logins
+        # counted against it no longer stand between them and the new password.
+        axes_reset(username=form.user.get_username())
         return response
 
 
