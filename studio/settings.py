@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -89,9 +90,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "studio.core",
     "studio.audit",
     "studio.notifications",
+    "studio.accounts",
     "studio.catalog",
     "studio.builds",
     "studio.reviews",
@@ -312,3 +315,25 @@ DEFAULT_FROM_EMAIL = env_str(
 # Links in mail point here (a worker has no request to take the host from).
 STUDIO_BASE_URL = env_str("STUDIO_BASE_URL", "http://127.0.0.1:8000")
 # ---- end of mail ----------------------------------------------------------------
+
+# ---- accounts (studio.accounts) ---------------------------------------------------
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords in a
+# row for one username from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES (each further try restarts the wait); a success before
+# the limit resets the count. API tokens never log in, so they are not affected.
+AUTHENTICATION_BACKENDS = ["studio.accounts.throttle.ThrottledModelBackend"]
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]  # last, as axes asks
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# No row per successful login: we never read them, and they would keep growing.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_LOCKOUT_CALLABLE = "studio.accounts.throttle.lockout_response"
+# Behind N reverse proxies, the client's address is the Nth from the right in
+# X-Forwarded-For (0: REMOTE_ADDR, a direct connection).
+LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "studio.accounts.throttle.client_ip"
+# ---- end of accounts ----------------------------------------------------------

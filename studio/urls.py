@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from studio.accounts import views as accounts_views
 from studio.builds import urls as builds_urls
 from studio.catalog import urls as catalog_urls
 from studio.core import views as core_views
@@ -17,7 +18,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("worker-checks/", core_views.worker_check_create, name="worker-check-create"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts_views.logout, name="logout"),
+    path("", include("studio.accounts.urls")),
     path("", include(catalog)),
     path("", include("studio.builds.urls")),
     path("", include("studio.reviews.urls")),

@@ -29,6 +29,7 @@ LAYERS = (
     "lib",
     "audit",
     "notifications",
+    "accounts",
     "catalog",
     "builds",
     "reviews",
