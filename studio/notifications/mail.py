@@ -14,6 +14,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.template import Context, Engine, engines
+from django.template.backends.django import DjangoTemplates
 from django.template.loader import render_to_string
 
 from studio.lib.queue import Publication, queue_after_commit
@@ -21,12 +23,24 @@ from studio.lib.queue import Publication, queue_after_commit
 log = logging.getLogger(__name__)
 
 
+def _plain_text(name: str, context: dict[str, Any]) -> str:
+    # The subject and the text part are not HTML: "R&D" must not become
+    # "R&amp;D". The project's own engine, with autoescaping off.
+    django_engine = engines["django"]
+    assert isinstance(django_engine, DjangoTemplates)
+    engine = django_engine.engine
+    plain = Engine(
+        dirs=engine.dirs, app_dirs=engine.app_dirs, libraries=engine.libraries
+    )
+    return plain.get_template(name).render(Context(context, autoescape=False))
+
+
 def render_mail(template: str, context: dict[str, Any]) -> dict[str, str]:
     """The subject, text and HTML of mail `template` with `context`."""
-    subject = render_to_string(f"mail/{template}_subject.txt", context)
+    subject = _plain_text(f"mail/{template}_subject.txt", context)
     return {
         "subject": " ".join(subject.split()),
-        "text": render_to_string(f"mail/{template}.txt", context),
+        "text": _plain_text(f"mail/{template}.txt", context),
         "html": render_to_string(f"mail/{template}.html", context),
     }
 

@@ -47,8 +47,8 @@ class TestMailLater:
         assert sent == [
             {
                 "to": ["a@x.org", "b@x.org"],
-                "subject": "Hello Ann &amp; co",
-                "text": "Hi Ann &amp; co, plain.\n",
+                "subject": "Hello Ann & co",
+                "text": "Hi Ann & co, plain.\n",
                 "html": "<p>Hi <b>Ann &amp; co</b></p>\n",
             }
         ]
