@@ -37,8 +37,8 @@ def mailbox(
         lambda *, kwargs, **options: tasks.mail_send(**kwargs),
     )
 
-    def run() -> Any:
-        return django_capture_on_commit_callbacks(execute=True)
+    def run(*, execute: bool = True) -> Any:
+        return django_capture_on_commit_callbacks(execute=execute)
 
     yield run
     mail.outbox.clear()
