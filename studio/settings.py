@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studio.catalog.context_processors.teams",
+                "studio.notifications.context_processors.notifications",
             ],
         },
     },

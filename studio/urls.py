@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("studio.reviews.urls")),
     path("api/v1/", include("studio.api.urls")),
     path("settings/tokens/", include("studio.api.token_urls")),
+    path("notifications/", include("studio.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

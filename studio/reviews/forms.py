@@ -45,6 +45,14 @@ class CommentForm(forms.Form):
         return tuple(anchor)
 
 
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class DecisionForm(forms.Form):
     verdict = forms.ChoiceField(choices=Decision.Verdict.choices)
     note = forms.CharField(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from studio.builds.models import BuildSource
@@ -123,6 +124,12 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} {self.label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "reviews:revision-detail",
+            kwargs={"provider_id": self.provider_id, "number": self.number},
+        )
 
     @property
     def label(self) -> str:
@@ -233,6 +240,13 @@ class Comment(models.Model):
         on_delete=models.SET_NULL,
         related_name="review_comments",
     )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+    )
     body = models.TextField()
     anchor = models.JSONField(default=list, blank=True)
     anchor_label = models.CharField(max_length=1024, blank=True)
@@ -260,6 +274,10 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"comment {self.pk} on {self.revision}"
 
+    def get_absolute_url(self) -> str:
+        """The comment in place on the revision it was written on."""
+        return f"{self.revision.get_absolute_url()}#comment-{self.pk}"
+
     @property
     def anchor_tuple(self) -> tuple[str, ...]:
         return tuple(self.anchor or ())
@@ -267,6 +285,10 @@ class Comment(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.parent_id is not None
 
     def resolve(self, user: User, now: datetime | None = None) -> None:
         self.resolved_at = now or timezone.now()

@@ -76,11 +76,12 @@ def default_base(revision: Revision) -> Revision | None:
 
 @dataclass(frozen=True)
 class CommentView:
-    """A comment as seen from one revision."""
+    """A comment (a thread's first) as seen from one revision, with its replies."""
 
     comment: Comment
     outdated: bool  # the value at its place changed since it was written
     carried: bool  # written on an earlier revision
+    replies: tuple[Comment, ...] = ()
 
     @property
     def subject(self) -> tuple[str, ...]:
@@ -92,15 +93,23 @@ def comments_for_revision(
 ) -> list[CommentView]:
     """The comments a revision shows: its own, and the pinned ones of earlier
     revisions (still attached to their place), each marked outdated when the
-    value at its place in `revision` differs from when it was written."""
+    value at its place in `revision` differs from when it was written, each
+    with its replies (which are on their thread's revision)."""
     comments = (
         Comment.objects.filter(provider_id=revision.provider_id)
         .filter(revision__number__lte=revision.number)
         .select_related("author", "resolved_by", "revision")
         .order_by("created_at", "id")
     )
-    out = []
+    roots: list[Comment] = []
+    replies: dict[int, list[Comment]] = {}
     for comment in comments:
+        if comment.parent_id is None:
+            roots.append(comment)
+        else:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    out = []
+    for comment in roots:
         carried = comment.revision_id != revision.pk
         if carried and not comment.anchor:
             continue  # a comment on an earlier revision as a whole stays there
@@ -108,7 +117,14 @@ def comments_for_revision(
         if comment.anchor and comment.value_digest and view is not None:
             now = value_at(view, comment.anchor_tuple)
             outdated = value_digest(now) != comment.value_digest
-        out.append(CommentView(comment, outdated=outdated, carried=carried))
+        out.append(
+            CommentView(
+                comment,
+                outdated=outdated,
+                carried=carried,
+                replies=tuple(replies.get(comment.pk, ())),
+            )
+        )
     return out
 
 

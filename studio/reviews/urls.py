@@ -31,6 +31,12 @@ urlpatterns = [
         name="comment-create",
     ),
     path(
+        "providers/<int:provider_id>/revisions/<int:number>/comments/"
+        "<int:comment_id>/replies",
+        comments.comment_reply,
+        name="comment-reply",
+    ),
+    path(
         "providers/<int:provider_id>/revisions/<int:number>/decide",
         revisions.revision_decide,
         name="revision-decide",

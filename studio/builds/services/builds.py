@@ -27,6 +27,7 @@ from studio.pluginfmt.yamlio import load_yaml
 
 from ..models import WORKER_LOST, Build, BuildSource
 from ..steps import StepStatus
+from . import notices
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +270,7 @@ def build_lost(*, build: Build, reason: str, now: datetime) -> None:
             now,
         )
     build.save()
+    notices.build_finished(build=build)
 
 
 def _stop_running_steps(build: Build, status: StepStatus, reason: str) -> None:

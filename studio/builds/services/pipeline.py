@@ -41,6 +41,7 @@ from ..keys import KeyUnreadable, decrypt_private_key
 from ..models import WORKER_LOST, Build, SigningKey, artifact_path
 from ..steps import StepRecord, StepStatus
 from . import builds as build_services
+from . import notices
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +401,7 @@ class _Run:
     def finish_succeeded(self) -> None:
         self.build.mark_succeeded()
         self.save("status", "error", "finished_at")
+        self.tell_starter()
         if self.build.kind == Build.Kind.DEV:
             try:
                 pruned = build_services.builds_prune(provider=self.build.provider)
@@ -424,6 +426,17 @@ class _Run:
             log.warning(
                 "build %s: ended (%s) but is no longer ours", self.build.pk, status
             )
+            return
+        self.tell_starter()
+
+    def tell_starter(self) -> None:
+        """Notify who started the build, now that its end is written (once:
+        only the worker that owns the build gets this far)."""
+        try:
+            with transaction.atomic():
+                notices.build_finished(build=self.build)
+        except Exception:  # a notification is a courtesy; the build stands
+            log.exception("build %s: notifying its starter failed", self.build.pk)
 
     def discard_artifact(self) -> None:
         if name := self.build.artifact.name:

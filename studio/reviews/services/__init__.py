@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .comments import InvalidAnchor, comment_create, comment_resolve
+from .comments import InvalidAnchor, comment_create, comment_reply, comment_resolve
 from .releases import NotApproved, release_start
 from .revisions import (
     NothingToSubmit,
@@ -22,6 +22,7 @@ __all__ = [
     "RevisionClosed",
     "SelfApproval",
     "comment_create",
+    "comment_reply",
     "comment_resolve",
     "release_start",
     "require_role",

@@ -1,4 +1,5 @@
-"""Comments on revisions, pinned to a place or not, and resolving them."""
+"""Comments on revisions, pinned to a place or not, replies (threads one
+level deep), and resolving them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from studio.pluginfmt.document import DocumentError
 
 from ..diff import revision_view
 from ..models import REVIEW_ROLES, Comment, Revision
+from . import notices
 from .roles import require_role
 
 
@@ -54,17 +56,55 @@ def comment_create(
             revision=revision,
             summary=f"{revision.label}, {comment.anchor_label}: {_first_line(body)}",
         )
+        notices.comment_written(comment=comment, user=user)
     return comment
 
 
+def comment_reply(*, comment: Comment, user: User, body: str) -> Comment:
+    """Reply to `comment` in its thread: the reply joins the thread's first
+    comment (a reply to a reply too), on that comment's revision."""
+    provider = comment.provider
+    require_role(team=provider.team, user=user, roles=REVIEW_ROLES, doing="comment")
+    with transaction.atomic():
+        root = (
+            Comment.objects.select_related("revision", "author").get(
+                pk=comment.parent_id
+            )
+            if comment.parent_id
+            else comment
+        )
+        root.revision.provider = provider
+        reply = Comment.objects.create(
+            provider=provider,
+            revision=root.revision,
+            parent=root,
+            author=user,
+            body=body.strip(),
+        )
+        audit_record(
+            action=AuditEvent.Action.COMMENT,
+            actor=user,
+            team=provider.team,
+            provider=provider,
+            revision=root.revision,
+            summary=f"{root.revision.label}, reply to comment {root.pk} on "
+            f"{root.anchor_label or 'the revision'}: {_first_line(body)}",
+        )
+        notices.reply_written(reply=reply, to=comment, root=root, user=user)
+    return reply
+
+
 def comment_resolve(*, comment: Comment, user: User, resolved: bool = True) -> Comment:
-    """Mark a comment resolved (or open again with `resolved=False`)."""
+    """Mark a comment's thread resolved (or open again with `resolved=False`);
+    the state is the first comment's, so a reply resolves its whole thread."""
     provider = comment.provider
     require_role(
         team=provider.team, user=user, roles=REVIEW_ROLES, doing="resolve comments"
     )
     with transaction.atomic():
-        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        locked = Comment.objects.select_for_update().get(
+            pk=comment.parent_id or comment.pk
+        )
         if locked.is_resolved == resolved:
             return locked
         if resolved:

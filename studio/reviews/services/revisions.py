@@ -12,6 +12,7 @@ from studio.builds.services import snapshot
 from studio.catalog.models import EDITING_ROLES, Provider
 
 from ..models import REVIEW_ROLES, Decision, ReviewSettings, Revision
+from . import notices
 from .roles import NotAllowed, require_role
 
 
@@ -73,6 +74,7 @@ def revision_submit(*, provider: Provider, user: User, message: str) -> Revision
             revision=revision,
             summary=f"{revision.label} (version {revision.version}): {title}",
         )
+        notices.revision_submitted(revision=revision, user=user)
     return revision
 
 
@@ -128,5 +130,7 @@ def revision_decide(
             summary=f"{locked.label}: now {locked.get_status_display()}"
             + (f" — {decision.note.splitlines()[0]}" if decision.note else ""),
         )
+        locked.provider = provider
+        notices.decided(decision=decision, revision=locked, user=user)
     revision.refresh_from_db()
     return decision

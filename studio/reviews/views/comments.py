@@ -1,6 +1,9 @@
-"""Commenting on a revision, and resolving or reopening a comment."""
+"""Commenting on a revision, replying in a thread, and resolving or
+reopening a thread."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -10,8 +13,8 @@ from django.views.decorators.http import require_POST
 from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
-from ..forms import CommentForm
-from .lookups import get_comment_for_user, get_revision_for_user
+from ..forms import CommentForm, ReplyForm
+from .lookups import get_comment_for_user, get_revision_for_user, get_thread_for_user
 from .revision_page import posted_compare, revision_context, revision_url
 
 
@@ -44,6 +47,46 @@ def comment_create(
         base_param=keep["base"],
         view_param=keep["view"],
         comment_form=form,
+    )
+    return render_page(
+        request,
+        "reviews/revision_detail.html",
+        context,
+        partial="review",
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def comment_reply(
+    request: AuthedHttpRequest, provider_id: int, number: int, comment_id: int
+) -> HttpResponse:
+    """Reply under a comment shown on revision `number`, and come back to it."""
+    comment, revision, provider, membership = get_thread_for_user(
+        request, provider_id, number, comment_id
+    )
+    keep = posted_compare(request)
+    form = ReplyForm(request.POST)
+    status = 400
+    extra: dict[str, Any] = {}
+    if form.is_valid():
+        reply = services.comment_reply(
+            comment=comment, user=request.user, body=form.cleaned_data["body"]
+        )
+        if not request.htmx:
+            return redirect(f"{revision_url(revision, **keep)}#comment-{reply.pk}")
+        status = 200
+    else:
+        extra = {"reply_form": form, "reply_to": comment.parent_id or comment.pk}
+    context = revision_context(
+        request,
+        revision,
+        provider,
+        membership,
+        base_param=keep["base"],
+        view_param=keep["view"],
+        **extra,
     )
     return render_page(
         request,

@@ -57,6 +57,32 @@ def get_comment_for_user(
     return comment, provider, membership
 
 
+def get_thread_for_user(
+    request: AuthedHttpRequest, provider_id: int, number: int, comment_id: int
+) -> tuple[Comment, Revision, Provider, Membership]:
+    """A comment shown on revision `number` to reply to, and that revision:
+    404 for another team's user or a comment the revision does not show (of
+    another provider, a later revision, or an earlier one's comment on it as a
+    whole); 403 for readers."""
+    revision, provider, membership = get_revision_for_user(
+        request, provider_id, number, review=True
+    )
+    comment = (
+        Comment.objects.filter(pk=comment_id, provider=provider)
+        .select_related("revision", "author", "parent__revision")
+        .first()
+    )
+    root = (comment.parent or comment) if comment is not None else None
+    shown = root is not None and (
+        root.revision_id == revision.pk
+        or (bool(root.anchor) and root.revision.number < revision.number)
+    )
+    if comment is None or not shown:
+        raise Http404("No such comment on this revision.")
+    comment.provider = provider
+    return comment, revision, provider, membership
+
+
 def get_membership_for_user(
     request: AuthedHttpRequest, team_slug: str, *, owner: bool = False
 ) -> Membership:
