@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from studio.core.health import WORKER_SEEN_KEY
 from studio.core.models import WorkerCheck
-from tests.factories import make_user
+from tests.factories import make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ class TestHome:
     def test_an_htmx_request_gets_only_the_worker_checks_partial(
         self, client: Client
     ) -> None:
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         response = client.get(reverse("home"), headers={"HX-Request": "true"})
         assert response.status_code == 200
         assert b'id="worker-checks"' in response.content
@@ -87,7 +87,7 @@ class TestWorkerCheckCreate:
             "studio.core.tasks.worker_check_run.apply_async",
             lambda **kwargs: sent.append(kwargs),
         )
-        user = make_user("alice")
+        user = make_staff("alice")
         client.force_login(user)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("worker-check-create"))
@@ -100,7 +100,7 @@ class TestWorkerCheckCreate:
         ]
 
     def test_it_refuses_a_get(self, client: Client) -> None:
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         assert client.get(reverse("worker-check-create")).status_code == 405
 
     def test_it_requires_login(self, client: Client) -> None:
@@ -110,7 +110,7 @@ class TestWorkerCheckCreate:
 
     def test_it_needs_the_csrf_token(self) -> None:
         client = Client(enforce_csrf_checks=True)
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         assert client.post(reverse("worker-check-create")).status_code == 403
         assert WorkerCheck.objects.count() == 0
 
