@@ -404,7 +404,7 @@ class MemberOut(Out):
     role: RoleName
     joined_at: datetime
     last_active_at: datetime | None = Field(
-        description="Last request in the studio (recorded every few minutes)."
+        description="Last request in the browser (recorded every few minutes)."
     )
 
 
