@@ -317,6 +317,15 @@ DEFAULT_FROM_EMAIL = env_str(
 STUDIO_BASE_URL = env_str("STUDIO_BASE_URL", "http://127.0.0.1:8000")
 # ---- end of mail ----------------------------------------------------------------
 
+# ---- teams (studio.catalog: members and invitations) ---------------------------
+# An invitation link works this many days, once.
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7)
+# Anyone may create an account at /accounts/signup/ (else only by invitation).
+OPEN_SIGNUP = env_bool("OPEN_SIGNUP", False)
+# Members' "last active" on the members page (written at most every 5 minutes).
+MIDDLEWARE = [*MIDDLEWARE, "studio.catalog.middleware.membership_activity"]
+# ---- end of teams ---------------------------------------------------------------
+
 # ---- accounts (studio.accounts) ---------------------------------------------------
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords in a
 # row for one username from one address, that pair is locked out for

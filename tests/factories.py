@@ -16,6 +16,14 @@ def make_user(username: str = "alice", *, password: str = PASSWORD) -> User:
     return User.objects.create_user(username=username, password=password)
 
 
+def make_staff(username: str = "admin") -> User:
+    """A user who may use the administrators' tools (the worker check)."""
+    user = make_user(username)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
 def make_team(name: str = "Acme", *, owner: User | None = None) -> Team:
     owner = owner or make_user(f"owner-of-{name.lower()}")
     return services.team_create(name=name, owner=owner)

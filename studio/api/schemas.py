@@ -392,6 +392,65 @@ class ReleasePage(PageMeta):
     items: list[ReleaseOut]
 
 
+# ------------------------------------------------------------------ members
+
+RoleName = Literal["owner", "author", "reviewer", "viewer"]
+
+
+class MemberOut(Out):
+    username: str
+    name: str = Field(description="Full name, or empty.")
+    email: str
+    role: RoleName
+    joined_at: datetime
+    last_active_at: datetime | None = Field(
+        description="Last request in the browser (recorded every few minutes)."
+    )
+
+
+class MemberPage(PageMeta):
+    items: list[MemberOut]
+
+
+class InvitationCreate(BaseModel):
+    """Invite an email address to the token's team with a role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    role: RoleName
+    mail: bool = Field(default=True, description="Mail the link to `email`.")
+
+
+class InvitationRevoke(BaseModel):
+    """No fields: send `{}` or no body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvitationOut(Out):
+    id: int
+    email: str
+    role: RoleName
+    state: Literal["pending", "accepted", "revoked", "expired"]
+    invited_by: str | None = Field(description="Username; null from the command line.")
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    accepted_by: str | None
+    revoked_at: datetime | None
+
+
+class InvitationCreated(InvitationOut):
+    url: str = Field(
+        description="The link that joins the team: returned only now, never again."
+    )
+
+
+class InvitationPage(PageMeta):
+    items: list[InvitationOut]
+
+
 class OpenApiDocument(BaseModel):
     """This document (OpenAPI 3.1)."""
 

@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .errors import error_response
 from .routing import api_path
-from .views import builds, imports, meta, providers, reviews
+from .views import builds, imports, members, meta, providers, reviews
 
 app_name = "api"
 
@@ -87,6 +87,18 @@ urlpatterns = [
     api_path("imports/<api_id:import_id>", imports.import_read, name="import-read"),
     api_path(
         "imports/<api_id:import_id>/choice", imports.import_choice, name="import-choice"
+    ),
+    api_path("members", members.member_list, name="member-list"),
+    api_path(
+        "invitations",
+        members.invitation_list,
+        members.invitation_create,
+        name="invitations",
+    ),
+    api_path(
+        "invitations/<api_id:invitation_id>/revoke",
+        members.invitation_revoke,
+        name="invitation-revoke",
     ),
     # Anything else under /api/v1/ is a JSON 404, not the HTML page.
     re_path(r"^(?P<rest>.*)$", unknown, name="unknown"),

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    """Who did what and when: submits, comments, decisions, releases, downloads."""
+    """Who did what and when: submits, comments, decisions, releases, downloads,
+    invitations and membership changes."""
 
     class Action(models.TextChoices):
         SUBMIT = "submit", "submitted a revision"
@@ -24,6 +25,13 @@ class AuditEvent(models.Model):
         RELEASE = "release", "started a release build"
         DOWNLOAD = "download", "downloaded an artifact"
         SETTINGS = "settings", "changed the review settings"
+        INVITE = "invite", "sent an invitation"
+        INVITE_ACCEPT = "invite-accept", "accepted an invitation"
+        INVITE_REVOKE = "invite-revoke", "revoked an invitation"
+        MEMBER_ADD = "member-add", "added a member"
+        ROLE_CHANGE = "role-change", "changed a role"
+        MEMBER_REMOVE = "member-remove", "removed a member"
+        MEMBER_LEAVE = "member-leave", "left the team"
 
     team = models.ForeignKey(
         "catalog.Team", on_delete=models.CASCADE, related_name="audit"

@@ -11,6 +11,7 @@ pages read (lists, tables, forms) without parsing YAML.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -47,6 +48,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AUTHOR)
     created_at = models.DateTimeField(default=timezone.now)
+    # The member's last request in the studio, written at most every few
+    # minutes (catalog.middleware); empty until then.
+    last_active_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -59,6 +63,84 @@ class Membership(models.Model):
     @property
     def can_edit(self) -> bool:
         return self.role in EDITING_ROLES
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join a team with a role, by a single-use link.
+
+    The link's token is shown once and mailed; only its SHA-256 is stored,
+    with its first characters (`prefix`) as the lookup key, like API tokens.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REVOKED = "revoked"
+        EXPIRED = "expired"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(secret_hash=""), name="invitation_has_hash"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team} ({self.role}, {self.state})"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return self.State.ACCEPTED
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if self.is_expired():
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
 
 
 class Runtime(models.TextChoices):

@@ -10,6 +10,8 @@ from .views import (
     files,
     general,
     imports,
+    invitations,
+    members,
     model_form,
     models,
     providers,
@@ -21,6 +23,39 @@ app_name = "catalog"
 urlpatterns = [
     path("teams/new", teams.team_new, name="team-new"),
     path("teams/switch", teams.team_switch, name="team-switch"),
+    # members and invitations
+    path(
+        "teams/<slug:team_slug>/members/",
+        members.team_members,
+        name="team-members",
+    ),
+    path(
+        "teams/<slug:team_slug>/members/leave",
+        members.member_leave,
+        name="member-leave",
+    ),
+    path(
+        "teams/<slug:team_slug>/members/<int:membership_id>/role",
+        members.member_role,
+        name="member-role",
+    ),
+    path(
+        "teams/<slug:team_slug>/members/<int:membership_id>/remove",
+        members.member_remove,
+        name="member-remove",
+    ),
+    path(
+        "teams/<slug:team_slug>/invitations/",
+        members.invitation_create,
+        name="invitation-create",
+    ),
+    path(
+        "teams/<slug:team_slug>/invitations/<int:invitation_id>/revoke",
+        members.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("invitations/<str:token>", invitations.invitation_open, name="invitation"),
+    path("accounts/signup/", invitations.signup, name="signup"),
     path("providers/", providers.provider_list, name="provider-list"),
     path("providers/new", providers.provider_new, name="provider-new"),
     path(

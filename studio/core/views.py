@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from studio.catalog.access import current_membership
 from studio.lib.http import AuthedHttpRequest, render_page
 from studio.lib.queue import QueueUnavailable
 
@@ -24,13 +26,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    context = {"checks": _recent_checks()}
+    # The worker check is an administrator's tool: others see neither its
+    # history nor its button (and its poll is refused).
+    if request.htmx and not request.user.is_staff:
+        raise PermissionDenied("The worker check is for administrators.")
+    context = {
+        "has_team": current_membership(request) is not None,
+        "checks": _recent_checks() if request.user.is_staff else [],
+    }
     return render_page(request, "core/home.html", context, partial="worker-checks")
 
 
 @require_POST
 @login_required
 def worker_check_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied("The worker check is for administrators.")
     try:
         services.worker_check_start(user=request.user)
     except QueueUnavailable as exc:

@@ -15,6 +15,7 @@ from studio.api import services, throttling
 from studio.api.models import ApiToken
 from studio.api.openapi import api_routes
 from studio.catalog.models import Membership
+from studio.catalog.services import members as member_services
 from tests.api.conftest import Api, make_token, token_row
 from tests.catalog.conftest import Personas
 
@@ -78,19 +79,42 @@ ENDPOINTS = {
         lambda i: f"/api/v1/imports/{i['import']}/choice",
         body='{"mode": "cancel"}',
     ),
+    "member-list": Endpoint("GET", lambda i: "/api/v1/members", scoped=False),
+    "invitation-list": Endpoint("GET", lambda i: "/api/v1/invitations", scoped=False),
+    "invitation-create": Endpoint(
+        "POST",
+        lambda i: "/api/v1/invitations",
+        scoped=False,
+        body='{"email": "dora@example.com", "role": "viewer", "mail": false}',
+    ),
+    "invitation-revoke": Endpoint(
+        "POST", lambda i: f"/api/v1/invitations/{i['invitation']}/revoke"
+    ),
 }
 SCOPED = [name for name, e in ENDPOINTS.items() if e.scoped]
 
 
 @pytest.fixture
 def ids(
-    provider: Any, finished_build: Any, import_job: Any, revisions: Any
+    provider: Any,
+    finished_build: Any,
+    import_job: Any,
+    revisions: Any,
+    personas: Personas,
 ) -> dict[str, Any]:
+    invitation = member_services.invitation_create(
+        team=personas.team,
+        email="eve@example.com",
+        role="viewer",
+        by=personas.alice,
+        mail=False,
+    ).invitation
     return {
         "provider": provider.pk,
         "build": finished_build.pk,
         "import": import_job.pk,
         "revision": revisions.pending.number,
+        "invitation": invitation.pk,
     }
 
 
@@ -122,6 +146,7 @@ class TestTheEndpointTable:
                         "build": "{build_id}",
                         "import": "{import_id}",
                         "revision": "{number}",
+                        "invitation": "{invitation_id}",
                     }
                 ),
             )
@@ -208,7 +233,13 @@ class TestAnotherTeamsObjects:
         missing = call(
             api,
             endpoint,
-            {"provider": 10**12, "build": 10**12, "import": 10**12, "revision": 9},
+            {
+                "provider": 10**12,
+                "build": 10**12,
+                "import": 10**12,
+                "revision": 9,
+                "invitation": 10**12,
+            },
             token=tokens["mallory"],
         )
         assert theirs.status_code == missing.status_code == 404

@@ -134,11 +134,16 @@ class TestProviderList:
         assert b"acme/alpha" in body
         assert reverse("catalog:provider-new").encode() not in body
 
-    def test_a_user_in_no_team_is_sent_to_create_one(self, client: Client, db) -> None:
+    def test_a_user_in_no_team_is_told_to_ask_for_an_invitation_or_create_one(
+        self, client: Client, db
+    ) -> None:
         client.force_login(make_user("nobody"))
         response = client.get(reverse("catalog:provider-list"))
-        assert response.status_code == 302
-        assert response["Location"] == reverse("catalog:team-new")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "You are not in a team yet" in body
+        assert "Ask an owner of a team to invite you." in body
+        assert f'href="{reverse("catalog:team-new")}"' in body
 
     def test_an_anonymous_visitor_is_sent_to_log_in(self, client: Client, db) -> None:
         response = client.get(reverse("catalog:provider-list"))

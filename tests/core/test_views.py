@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from studio.core.health import WORKER_SEEN_KEY
 from studio.core.models import WorkerCheck
-from tests.factories import make_user
+from tests.factories import make_staff, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ class TestHome:
     def test_an_htmx_request_gets_only_the_worker_checks_partial(
         self, client: Client
     ) -> None:
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         response = client.get(reverse("home"), headers={"HX-Request": "true"})
         assert response.status_code == 200
         assert b'id="worker-checks"' in response.content
@@ -72,6 +72,42 @@ class TestHome:
     def test_it_refuses_a_post(self, client: Client) -> None:
         client.force_login(make_user("alice"))
         assert client.post(reverse("home")).status_code == 405
+
+    def test_a_user_in_no_team_is_told_how_to_join_or_create_one(
+        self, client: Client
+    ) -> None:
+        client.force_login(make_user("alice"))
+        body = client.get(reverse("home")).content.decode()
+        assert "You are not in a team yet" in body
+        assert "Ask an owner of a team to invite you." in body
+        assert f'<a href="{reverse("catalog:team-new")}">create a team</a>' in body
+
+    def test_a_member_of_a_team_is_not_told_to_join_one(self, client: Client) -> None:
+        alice = make_user("alice")
+        make_team("Acme", owner=alice)
+        client.force_login(alice)
+        body = client.get(reverse("home")).content.decode()
+        assert "You are not in a team yet" not in body
+
+    def test_the_worker_check_is_hidden_from_non_administrators(
+        self, client: Client
+    ) -> None:
+        WorkerCheck.objects.create(worker="secret-worker-name")
+        client.force_login(make_user("alice"))
+        body = client.get(reverse("home")).content.decode()
+        assert "Run a worker check" not in body
+        assert 'id="worker-checks"' not in body
+        assert "secret-worker-name" not in body
+        partial = client.get(reverse("home"), headers={"HX-Request": "true"})
+        assert partial.status_code == 403
+
+    def test_an_administrator_sees_the_worker_check_history(
+        self, client: Client
+    ) -> None:
+        WorkerCheck.objects.create(worker="worker-7", status=WorkerCheck.Status.DONE)
+        client.force_login(make_staff("admin"))
+        body = client.get(reverse("home")).content.decode()
+        assert "Run a worker check" in body and "worker-7" in body
 
 
 class TestWorkerCheckCreate:
@@ -87,7 +123,7 @@ class TestWorkerCheckCreate:
             "studio.core.tasks.worker_check_run.apply_async",
             lambda **kwargs: sent.append(kwargs),
         )
-        user = make_user("alice")
+        user = make_staff("alice")
         client.force_login(user)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("worker-check-create"))
@@ -100,8 +136,16 @@ class TestWorkerCheckCreate:
         ]
 
     def test_it_refuses_a_get(self, client: Client) -> None:
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         assert client.get(reverse("worker-check-create")).status_code == 405
+
+    def test_a_non_administrator_gets_403_and_nothing_is_queued(
+        self, client: Client
+    ) -> None:
+        client.force_login(make_user("alice"))
+        response = client.post(reverse("worker-check-create"))
+        assert response.status_code == 403
+        assert WorkerCheck.objects.count() == 0
 
     def test_it_requires_login(self, client: Client) -> None:
         response = client.post(reverse("worker-check-create"))
@@ -110,7 +154,7 @@ class TestWorkerCheckCreate:
 
     def test_it_needs_the_csrf_token(self) -> None:
         client = Client(enforce_csrf_checks=True)
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         assert client.post(reverse("worker-check-create")).status_code == 403
         assert WorkerCheck.objects.count() == 0
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from studio.core import services
 from studio.core.models import WorkerCheck
-from tests.factories import make_user
+from tests.factories import make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ class TestWorkerEndToEnd:
     def test_a_check_posted_in_the_browser_is_done_by_the_worker(
         self, celery_worker_process, client: Client
     ) -> None:
-        client.force_login(make_user("alice"))
+        client.force_login(make_staff("alice"))
         response = client.post(reverse("worker-check-create"))
         assert response.status_code == 302
         check = wait_for_done(WorkerCheck.objects.get().pk)

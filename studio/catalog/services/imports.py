@@ -458,5 +458,8 @@ def team_by_slug(slug: str | None) -> Team:
     if len(teams) == 1:
         return teams[0]
     if not teams:
-        raise ImportFailed("there is no team yet: create one first")
+        raise ImportFailed(
+            "there is no team yet: create one with "
+            "`manage.py team create NAME --owner USERNAME`"
+        )
     raise ImportFailed("there are several teams: name one with --team SLUG")

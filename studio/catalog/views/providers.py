@@ -18,12 +18,17 @@ from ..provider_page import provider_context
 from ..selectors.general import general_findings
 
 
+def _no_team(request: AuthedHttpRequest, heading: str) -> HttpResponse:
+    """What a user in no team sees instead: ask to be invited, or create one."""
+    return render(request, "catalog/no_team.html", {"heading": heading})
+
+
 @require_GET
 @login_required
 def provider_list(request: AuthedHttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
-        return redirect("catalog:team-new")
+        return _no_team(request, "Providers")
     q = request.GET.get("q", "").strip()[:200]
     model_type = request.GET.get("type", "")
     method = request.GET.get("method", "")
@@ -60,7 +65,7 @@ def provider_list(request: AuthedHttpRequest) -> HttpResponse:
 def provider_new(request: AuthedHttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
-        return redirect("catalog:team-new")
+        return _no_team(request, "New provider")
     if not membership.can_edit:
         return render(request, "catalog/read_only.html", status=403)
     form = NewProviderForm(request.POST or None, request.FILES or None)

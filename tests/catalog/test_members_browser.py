@@ -1,0 +1,111 @@
+"""Issue 12 as a team meets it in a real browser, in two browser contexts: the
+owner invites a reviewer, the reviewer opens the mailed link, signs up, finds
+the pending review and approves it; the owner sees the new member."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from studio.catalog.models import Membership, Role
+from studio.notifications import tasks as mail_tasks
+from studio.reviews import services as reviews
+from studio.reviews.models import Revision
+from tests.browser import chromium_page, log_in, screenshot
+from tests.catalog.conftest import Personas
+from tests.factories import PASSWORD, make_provider
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(live_server: Any) -> Iterator[Any]:
+    with chromium_page(width=1280, height=1000) as page:
+        yield page
+
+
+@pytest.fixture
+def mail_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mail task runs when published, in the server's thread (no worker)."""
+    monkeypatch.setattr(
+        mail_tasks.mail_send,
+        "apply_async",
+        lambda *, kwargs, **options: mail_tasks.mail_send.run(**kwargs),
+    )
+
+
+class TestInvitingAReviewer:
+    def test_the_invited_reviewer_signs_up_and_approves(
+        self, page: Any, live_server: Any, personas: Personas, mail_now: None
+    ) -> None:
+        base = live_server.url
+        provider = make_provider(personas.team, models=1)
+        reviews.revision_submit(provider=provider, user=personas.bob, message="r1")
+
+        # Alice, owner of Acme, invites dora as a reviewer from the Team page.
+        log_in(page, base, "alice")
+        page.click("nav >> text=Team")
+        page.wait_for_url(f"{base}/teams/{personas.team.slug}/members/")
+        page.fill("#id_email", "dora@example.com")
+        page.select_option("#id_role", "reviewer")
+        page.click("#team-invitations button:has-text('Invite')")
+        shown = page.locator("#invitation-link").inner_text().strip()
+        assert shown.startswith(f"{base}/invitations/")
+        screenshot(page, "team-invitation-link")
+
+        # The mail (captured by the test backend) carries the same link.
+        [message] = mail.outbox
+        assert message.to == ["dora@example.com"]
+        mailed = re.search(r"http://\S+/invitations/(\S+)", message.body)
+        assert mailed is not None
+        token = mailed.group(1)
+        assert shown.endswith(token)
+
+        # Dora, in a browser of her own, opens the link and signs up.
+        dora_context = page.context.browser.new_context(
+            viewport={"width": 1280, "height": 1000}
+        )
+        try:
+            dora = dora_context.new_page()
+            dora.set_default_timeout(15_000)
+            dora.goto(f"{base}/invitations/{token}")
+            assert dora.locator("#invited-email").input_value() == "dora@example.com"
+            screenshot(dora, "team-invitation-sign-up")
+            dora.fill("#id_username", "dora")
+            dora.fill("#id_password1", PASSWORD)
+            dora.fill("#id_password2", PASSWORD)
+            dora.click("button:has-text('Create account and join')")
+            dora.wait_for_url(f"{base}/providers/")
+            assert "You joined Acme as reviewer." in dora.content()
+
+            # She finds the pending review in her inbox and approves it.
+            dora.click(".nav-reviews")
+            dora.click("text=r1")
+            dora.wait_for_url(f"{base}/providers/{provider.pk}/revisions/1/")
+            dora.click("button[value=approve]")
+            dora.wait_for_selector(
+                "#decision >> text=Owners and authors start release builds"
+            )
+            screenshot(dora, "team-invited-reviewer-approved")
+
+            # The link was used up.
+            again = dora_context.new_page().goto(f"{base}/invitations/{token}")
+            assert again is not None and again.status == 410
+        finally:
+            dora_context.close()
+
+        assert Revision.objects.get(provider=provider).status == (
+            Revision.Status.APPROVED
+        )
+        assert Membership.objects.get(user__username="dora").role == Role.REVIEWER
+
+        # Alice's members page lists dora, and no invitation is pending.
+        page.reload()
+        members = page.locator("#team-members").inner_text()
+        assert "dora" in members and "dora@example.com" in members
+        assert "No pending invitations." in page.content()
+        screenshot(page, "team-members")
