@@ -18,6 +18,7 @@ from studio.catalog.models import Invitation, Membership, Role
 from studio.catalog.selectors.members import invitation_by_token, invitation_hash
 from studio.catalog.services import members as services
 from studio.notifications import tasks as mail_tasks
+from studio.notifications.models import Kind, Notification
 from tests.catalog.conftest import Personas
 from tests.factories import PASSWORD, make_team, make_user
 
@@ -351,6 +352,40 @@ class TestInvitationRevoke:
         )
         with pytest.raises(services.NotPending, match="accepted already"):
             services.invitation_revoke(invitation=issued.invitation, by=personas.alice)
+
+
+class TestInvitationAcceptedNotification:
+    def test_the_inviter_is_told_with_a_link_to_the_members_page(
+        self, personas, mail_now, django_capture_on_commit_callbacks
+    ) -> None:
+        personas.alice.email = "alice@example.com"
+        personas.alice.save()
+        issued = invite(personas)
+        dora = make_user("dora")
+        dora.email = "dora@example.com"
+        dora.save()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            services.invitation_accept(token=issued.token, user=dora)
+
+        [note] = Notification.objects.all()
+        assert note.recipient == personas.alice
+        assert note.kind == Kind.INVITATION_ACCEPTED
+        assert note.url == f"/teams/{personas.team.slug}/members/"
+        assert "dora accepted your invitation" in note.title
+        [message] = mail.outbox
+        assert message.to == ["alice@example.com"]
+
+    def test_an_inviter_who_left_the_team_is_not_told(self, personas) -> None:
+        issued = invite(personas)
+        Membership.objects.filter(user=personas.alice).delete()
+        dora = make_user("dora")
+        dora.email = "dora@example.com"
+        dora.save()
+
+        services.invitation_accept(token=issued.token, user=dora)
+
+        assert not Notification.objects.exists()
 
 
 class TestInvitationAccept:

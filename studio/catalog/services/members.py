@@ -30,6 +30,7 @@ from studio.audit.models import AuditEvent
 from studio.audit.services import audit_record
 from studio.lib.queue import Publication
 from studio.notifications.mail import mail_later
+from studio.notifications.services import notify_invitation_accepted
 
 from ..models import Invitation, Membership, Role, Team
 from ..selectors.members import (
@@ -408,8 +409,19 @@ def invitation_accept(*, token: str, user: User) -> Invitation:
             summary=f"{user.get_username()} ({invitation.email}) joined as "
             f"{invitation.role}",
         )
-    # "Invitation accepted" notification to invitation.invited_by goes here.
+        inviter = invitation.invited_by
+        if inviter is not None and _is_member(invitation.team, inviter):
+            notify_invitation_accepted(
+                inviter=inviter,
+                member=user,
+                team=invitation.team,
+                url=reverse("catalog:team-members", args=[invitation.team.slug]),
+            )
     return invitation
+
+
+def _is_member(team: Team, user: User) -> bool:
+    return Membership.objects.filter(team=team, user=user).exists()
 
 
 def invitation_sign_up(
