@@ -256,6 +256,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful login at INFO; failures stay visible.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # ---- builds (studio.builds) --------------------------------------------------

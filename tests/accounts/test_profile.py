@@ -96,10 +96,12 @@ class TestProfilePage:
         assert bob.delete(URL).status_code == 405
 
     def test_the_navigation_links_the_settings_pages(self, bob: Client) -> None:
-        html = bob.get("/").content.decode()
+        # The top navigation has one "Account" link; its page's tabs lead on.
+        home = bob.get("/").content.decode()
+        profile = bob.get(URL).content.decode()
 
-        assert f'href="{URL}"' in html
-        assert 'href="/settings/password/"' in html
+        assert f'<a href="{URL}">Account</a>' in home
+        assert 'href="/settings/password/"' in profile
 
 
 class TestEmailInUse:

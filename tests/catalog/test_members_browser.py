@@ -1,6 +1,8 @@
 """Issue 12 as a team meets it in a real browser, in two browser contexts: the
-owner invites a reviewer, the reviewer opens the mailed link, signs up, finds
-the pending review and approves it; the owner sees the new member."""
+owner invites a reviewer, the reviewer opens the mailed link and signs up; the
+author submits, the reviewer finds the review in her notifications, comments
+and approves; the author is notified and releases; the owner sees the new
+member and is told the invitation was accepted."""
 
 from __future__ import annotations
 
@@ -11,13 +13,17 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from studio.builds.models import Build
 from studio.catalog.models import Membership, Role
 from studio.notifications import tasks as mail_tasks
 from studio.reviews import services as reviews
 from studio.reviews.models import Revision
 from tests.browser import chromium_page, log_in, screenshot
+from tests.builds.conftest import Published, broker, run_published, storage
 from tests.catalog.conftest import Personas
 from tests.factories import PASSWORD, make_provider
+
+__all__ = ["broker", "run_published", "storage"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +32,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def page(live_server: Any) -> Iterator[Any]:
     with chromium_page(width=1280, height=1000) as page:
         yield page
+
+
+def bell_count(page: Any) -> str:
+    badge = page.locator("#nav-bell .badge")
+    return badge.get_attribute("data-unread") if badge.count() else "0"
 
 
 @pytest.fixture
@@ -40,11 +51,17 @@ def mail_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class TestInvitingAReviewer:
     def test_the_invited_reviewer_signs_up_and_approves(
-        self, page: Any, live_server: Any, personas: Personas, mail_now: None
+        self,
+        page: Any,
+        live_server: Any,
+        personas: Personas,
+        mail_now: None,
+        broker: Published,
+        run_published: Any,
     ) -> None:
         base = live_server.url
         provider = make_provider(personas.team, models=1)
-        reviews.revision_submit(provider=provider, user=personas.bob, message="r1")
+        revision_url = f"{base}/providers/{provider.pk}/revisions/1/"
 
         # Alice, owner of Acme, invites dora as a reviewer from the Team page.
         log_in(page, base, "alice")
@@ -82,10 +99,22 @@ class TestInvitingAReviewer:
             dora.wait_for_url(f"{base}/providers/")
             assert "You joined Acme as reviewer." in dora.content()
 
-            # She finds the pending review in her inbox and approves it.
-            dora.click(".nav-reviews")
-            dora.click("text=r1")
-            dora.wait_for_url(f"{base}/providers/{provider.pk}/revisions/1/")
+            # Bob submits the draft; dora, a reviewer now, is told.
+            reviews.revision_submit(
+                provider=provider, user=personas.bob, message="Gateway models"
+            )
+            dora.reload()
+            assert bell_count(dora) == "1"
+            dora.click("#nav-bell")
+            dora.wait_for_url(f"{base}/notifications/")
+            screenshot(dora, "team-reviewer-notifications")
+            dora.click("text=bob submitted acme/gateway r1 for review")
+            dora.wait_for_url(revision_url)
+
+            # She comments and approves.
+            dora.fill("#comment-body", "Prices checked against the vendor's page.")
+            dora.click("#comments .comment-form button[type=submit]")
+            dora.wait_for_selector(".comment >> text=Prices checked")
             dora.click("button[value=approve]")
             dora.wait_for_selector(
                 "#decision >> text=Owners and authors start release builds"
@@ -109,3 +138,29 @@ class TestInvitingAReviewer:
         assert "dora" in members and "dora@example.com" in members
         assert "No pending invitations." in page.content()
         screenshot(page, "team-members")
+
+        # Alice was told that dora accepted (and, as an owner, of the review).
+        assert bell_count(page) == "2"
+        page.click("#nav-bell")
+        page.wait_for_url(f"{base}/notifications/")
+        assert "dora accepted your invitation" in page.inner_text("#notifications")
+
+        # Bob, the author, hears of the comment and the approval, and releases.
+        page.context.clear_cookies()
+        log_in(page, base, "bob")
+        assert bell_count(page) == "2"
+        page.click("#nav-bell")
+        page.wait_for_url(f"{base}/notifications/")
+        told = page.inner_text("#notifications")
+        assert "dora commented on acme/gateway r1" in told
+        assert "dora approved acme/gateway r1" in told
+        screenshot(page, "team-author-notifications")
+        page.click("text=dora approved acme/gateway r1")
+        page.wait_for_url(revision_url)
+        page.click("#decision button:has-text('Build release')")
+        page.wait_for_url(f"{base}/builds/*/")
+        run_published()
+        build = Build.objects.get(kind=Build.Kind.RELEASE)
+        assert build.status == Build.Status.SUCCEEDED, build.error
+        page.goto(f"{base}/notifications/")
+        assert "release" in page.inner_text("#notifications").lower()

@@ -28,8 +28,6 @@ from ..selectors.members import invitation_by_token
 from ..services import members as services
 
 TEMPLATE = "catalog/invitation.html"
-# Signing up logs the new account in; name the backend, as there may be several.
-LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _unusable(request: HttpRequest, state: str) -> HttpResponse:
@@ -121,7 +119,7 @@ def _for_visitor(
             form.add_error(None, exc.message)
             status = 409
         else:
-            login(request, user, backend=LOGIN_BACKEND)
+            login(request, user)
             return _joined(request, invitation)
     return render(request, TEMPLATE, context, status=status)
 
@@ -150,7 +148,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 status = 409
             else:
-                login(request, user, backend=LOGIN_BACKEND)
+                login(request, user)
                 messages.success(request, f"Welcome, {user.get_username()}.")
                 return redirect("home")
     return render(request, "catalog/signup.html", {"form": form}, status=status)
