@@ -96,31 +96,31 @@ def queue_after_commit(
     *,
     kwargs: dict[str, Any],
     on_failure: Callable[[str], object],
+    describe: str | None = None,
     **options: Any,
 ) -> Publication:
     """Publish `task` with `kwargs` once the current transaction commits.
 
     If the publish fails, `on_failure` is called with the reason ("could not
     queue: ...", outside any transaction) to mark the row failed and clean up;
-    an error in it is logged, never raised. `options` go to `apply_async`
-    (a `queue`, say).
+    an error in it is logged, never raised. The log names the task and its
+    kwargs, or `describe` instead when the kwargs hold what no log may (a
+    mail's text with an invitation link). `options` go to `apply_async` (a
+    `queue`, say).
     """
     publication = Publication()
+    what = describe if describe is not None else f"{task.name} {kwargs}"
 
     def publish() -> None:
         try:
             task.apply_async(kwargs=kwargs, retry=False, **options)
         except Exception as exc:  # kombu, redis and socket errors alike
             publication.error = f"{COULD_NOT_QUEUE}: {exc}"
-            log.warning("%s %s: %s", task.name, kwargs, publication.error)
+            log.warning("%s: %s", what, publication.error)
             try:
                 on_failure(publication.error)
             except Exception:
-                log.exception(
-                    "%s %s: cleaning up after the failed publish failed",
-                    task.name,
-                    kwargs,
-                )
+                log.exception("%s: cleaning up after the failed publish failed", what)
             return
         publication.sent = True
 

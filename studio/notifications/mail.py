@@ -60,5 +60,9 @@ def mail_later(
         log.warning("mail %r to %s not sent: %s", template, recipients, reason)
 
     return queue_after_commit(
-        mail_send, kwargs={"to": recipients, **parts}, on_failure=not_queued
+        mail_send,
+        kwargs={"to": recipients, **parts},
+        on_failure=not_queued,
+        # The text may hold a secret link (an invitation, a password reset).
+        describe=f"mail {template!r} to {recipients}",
     )

@@ -65,6 +65,8 @@ class TestMailLater:
 
         assert publication is not None and publication.failed
         assert "not sent" in caplog.text and "connection refused" in caplog.text
+        # The mail's text (an invitation or reset link, say) stays out of logs.
+        assert "plain" not in caplog.text and "<b>" not in caplog.text
 
     def test_no_recipient_queues_nothing(self, hello_templates) -> None:
         assert mail_later(to=["", ""], template="hello", context={}) is None
