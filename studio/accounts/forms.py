@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.urls import reverse
 
-from studio.notifications.mail import mail_later
+from studio.notifications.mail import absolute_url, mail_later
 
 from .text import duration_text
 
@@ -48,7 +48,7 @@ class StudioPasswordResetForm(PasswordResetForm):
             context={
                 "username": user.get_username(),
                 "name": user.get_full_name() or user.get_username(),
-                "reset_url": settings.STUDIO_BASE_URL.rstrip("/") + path,
+                "reset_url": absolute_url(path),
                 "valid_for": duration_text(
                     timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
                 ),

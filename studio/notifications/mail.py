@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.template import Context, Engine, engines
 from django.template.backends.django import DjangoTemplates
 from django.template.loader import render_to_string
@@ -33,6 +34,11 @@ def _plain_text(name: str, context: dict[str, Any]) -> str:
         dirs=engine.dirs, app_dirs=engine.app_dirs, libraries=engine.libraries
     )
     return plain.get_template(name).render(Context(context, autoescape=False))
+
+
+def absolute_url(path: str) -> str:
+    """`path` under the studio's public address (STUDIO_BASE_URL), for links in mail."""
+    return settings.STUDIO_BASE_URL.rstrip("/") + path
 
 
 def render_mail(template: str, context: dict[str, Any]) -> dict[str, str]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .mail import mail_later
+from .mail import absolute_url, mail_later
 from .models import (
     BODY_LENGTH,
     EMAIL_BY_DEFAULT,
@@ -101,15 +100,10 @@ def _mail(row: Notification, team: Team | None) -> None:
             "body": row.body,
             "kind": row.get_kind_display(),
             "team": team.name if team is not None else "",
-            "link": absolute(row.url),
-            "settings_link": absolute(reverse("notifications:settings")),
+            "link": absolute_url(row.url),
+            "settings_link": absolute_url(reverse("notifications:settings")),
         },
     )
-
-
-def absolute(path: str) -> str:
-    """`path` under the studio's public address (STUDIO_BASE_URL)."""
-    return settings.STUDIO_BASE_URL.rstrip("/") + path
 
 
 def _shorten(text: str, limit: int) -> str:

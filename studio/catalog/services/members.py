@@ -29,7 +29,7 @@ from django.utils import timezone
 from studio.audit.models import AuditEvent
 from studio.audit.services import audit_record
 from studio.lib.queue import Publication
-from studio.notifications.mail import mail_later
+from studio.notifications.mail import absolute_url, mail_later
 from studio.notifications.services import notify_invitation_accepted
 
 from ..models import Invitation, Membership, Role, Team
@@ -122,7 +122,7 @@ def invitation_path(token: str) -> str:
 
 def invitation_url(token: str) -> str:
     """The absolute link of an invitation, for mail and the command line."""
-    return settings.STUDIO_BASE_URL.rstrip("/") + invitation_path(token)
+    return absolute_url(invitation_path(token))
 
 
 # ------------------------------------------------------------------ members
