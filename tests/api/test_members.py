@@ -168,9 +168,12 @@ class TestInvitationList:
         only = api.get(INVITATIONS, data={"state": "pending"}, token=tokens["alice"])
         assert [i["email"] for i in only.json()["items"]] == ["eve@example.com"]
 
-    def test_a_read_token_gets_403(self, api: Api, tokens, personas) -> None:
+    @pytest.mark.parametrize("who", ["bob", "carol", "victor"])
+    def test_a_token_of_a_non_owner_gets_403(
+        self, api: Api, tokens, personas, who
+    ) -> None:
         pending(personas)
-        response = api.get(INVITATIONS, token=tokens["victor"])
+        response = api.get(INVITATIONS, token=tokens[who])
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "forbidden"
 
@@ -193,6 +196,28 @@ class TestInvitationRevoke:
     def test_a_read_token_gets_403(self, api: Api, tokens, personas) -> None:
         invitation = pending(personas)
         response = api.post(revoke_path(invitation), token=tokens["victor"])
+        assert response.status_code == 403
+        invitation.refresh_from_db()
+        assert invitation.is_pending
+
+    @pytest.mark.parametrize("who", ["bob", "carol"])
+    def test_a_token_of_a_non_owner_gets_403(
+        self, api: Api, tokens, personas, who
+    ) -> None:
+        invitation = pending(personas)
+        response = api.post(revoke_path(invitation), token=tokens[who])
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "forbidden"
+        invitation.refresh_from_db()
+        assert invitation.is_pending
+
+    def test_a_team_token_gets_403(self, client: Client, personas) -> None:
+        # A team token (read-write at most) acts for no owner.
+        invitation = pending(personas)
+        secret = make_token(
+            personas.alice, personas.team, kind=ApiToken.Kind.TEAM, role=Role.AUTHOR
+        )
+        response = Api(client, secret).post(revoke_path(invitation))
         assert response.status_code == 403
         invitation.refresh_from_db()
         assert invitation.is_pending

@@ -248,6 +248,18 @@ class TestChangeRole:
 
 
 class TestRemove:
+    def test_a_member_of_another_team_is_not_found_through_mine(
+        self, client: Client, personas
+    ) -> None:
+        theirs = Membership.objects.get(user=personas.mallory)
+        url = reverse(
+            "catalog:member-remove",
+            kwargs={"team_slug": personas.team.slug, "membership_id": theirs.pk},
+        )
+        response = as_user(client, personas.alice).post(url)
+        assert response.status_code == 404
+        assert Membership.objects.filter(pk=theirs.pk).exists()
+
     def test_a_removed_member_loses_access_on_their_next_request(
         self, personas
     ) -> None:

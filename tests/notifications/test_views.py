@@ -250,6 +250,7 @@ class TestMarkRead:
         row = make_notification(personas.bob)
         response = client.post(reverse("notifications:read", args=[row.pk]))
         assert response.status_code == 302 and unread(personas.bob) == 1
+        assert response["Location"].startswith(reverse("login"))
 
     def test_a_wrong_method_gets_405(self, client: Client, personas: Personas) -> None:
         row = make_notification(personas.bob)
