@@ -229,3 +229,27 @@ class TestPasswordReset:
     def test_wrong_method_is_405(self, client: Client) -> None:
         assert client.put(RESET).status_code == 405
         assert client.delete("/accounts/password-reset/sent/").status_code == 405
+        assert client.post("/reset/done/").status_code == 405
+
+    def test_the_set_password_form_refuses_a_put(
+        self, personas: Personas, client: Client
+    ) -> None:
+        # Django's FormView would take a PUT as a POST and set the password.
+        from django.contrib.auth.tokens import default_token_generator
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        bob = personas.bob
+        uid = urlsafe_base64_encode(force_bytes(bob.pk))
+        link = f"/reset/{uid}/{default_token_generator.make_token(bob)}/"
+        form = client.get(link, follow=True)
+        assert form.status_code == 200
+        response = client.put(
+            form.redirect_chain[-1][0],
+            f"new_password1={NEW}&new_password2={NEW}",
+            content_type="application/x-www-form-urlencoded",
+        )
+
+        assert response.status_code == 405
+        bob.refresh_from_db()
+        assert bob.check_password(PASSWORD)

@@ -211,6 +211,12 @@ class TestLoggedIn:
 
 
 class TestOpenSignUp:
+    def test_a_wrong_method_gets_405(self, client: Client, db, settings) -> None:
+        url = reverse("catalog:signup")
+        assert client.put(url).status_code == 405
+        settings.OPEN_SIGNUP = True
+        assert client.delete(url).status_code == 405
+
     def test_it_is_a_404_unless_turned_on(self, client: Client, db) -> None:
         url = reverse("catalog:signup")
         assert client.get(url).status_code == 404
