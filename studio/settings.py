@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "studio.catalog.context_processors.teams",
                 "studio.notifications.context_processors.notifications",
+                "studio.core.theme.theme",
             ],
         },
     },

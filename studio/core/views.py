@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +22,7 @@ from studio.lib.queue import QueueUnavailable
 from . import services
 from .health import health_report
 from .models import WorkerCheck
+from .theme import THEME_COOKIE, THEME_COOKIE_AGE, THEMES
 
 
 @require_GET
@@ -57,3 +66,37 @@ def worker_check_create(request: AuthedHttpRequest) -> HttpResponse:
 
 def _recent_checks() -> list[WorkerCheck]:
     return list(WorkerCheck.objects.select_related("requested_by")[:5])
+
+
+@require_POST
+def theme_set(request: HttpRequest) -> HttpResponse:
+    """Keep the picked colour theme in a cookie and go back where the visitor
+    was (anyone may pick one: the login page has the switch too)."""
+    theme = request.POST.get("theme", "")
+    if theme not in THEMES:
+        return HttpResponseBadRequest(
+            "Unknown theme: pick one of " + ", ".join(THEMES) + ".",
+            content_type="text/plain",
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = HttpResponseRedirect(back, status=303)
+    response.set_cookie(
+        THEME_COOKIE,
+        theme,
+        max_age=THEME_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon>
+    (raw files, JSON): send them to the SVG icon."""
+    return HttpResponseRedirect(static("favicon.svg"), status=301)

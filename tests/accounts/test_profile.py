@@ -96,11 +96,11 @@ class TestProfilePage:
         assert bob.delete(URL).status_code == 405
 
     def test_the_navigation_links_the_settings_pages(self, bob: Client) -> None:
-        # The top navigation has one "Account" link; its page's tabs lead on.
+        # The Settings menu links the profile; its page's tabs lead on.
         home = bob.get("/").content.decode()
         profile = bob.get(URL).content.decode()
 
-        assert f'<a href="{URL}">Account</a>' in home
+        assert f'<a href="{URL}">Profile</a>' in home
         assert 'href="/settings/password/"' in profile
 
 

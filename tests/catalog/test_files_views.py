@@ -183,7 +183,19 @@ class TestFilesTab:
         assert file_listing(provider).requirements is None
         client.force_login(personas.alice)
         body = client.get(url("catalog:provider-files", provider)).content.decode()
+        # Its own file is in the tree: no note saying none is generated beside it.
+        assert "own <code>requirements.txt</code> is packaged as it is" in body
+        assert "No <code>requirements.txt</code> is generated" not in body
+
+    def test_a_plugin_without_any_is_told_how_one_is_generated(
+        self, client: Client, personas
+    ) -> None:
+        provider = provider_with(personas.team, {}, remove=("requirements.txt",))
+        assert file_listing(provider).has_requirements is False
+        client.force_login(personas.alice)
+        body = client.get(url("catalog:provider-files", provider)).content.decode()
         assert "No <code>requirements.txt</code> is generated" in body
+        assert "is packaged as it is" not in body
 
     def test_it_warns_when_a_build_would_be_too_large(
         self, client: Client, personas, monkeypatch

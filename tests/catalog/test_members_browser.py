@@ -63,9 +63,11 @@ class TestInvitingAReviewer:
         provider = make_provider(personas.team, models=1)
         revision_url = f"{base}/providers/{provider.pk}/revisions/1/"
 
-        # Alice, owner of Acme, invites dora as a reviewer from the Team page.
+        # Alice, owner of Acme, invites dora as a reviewer from the members
+        # page (Settings → Members).
         log_in(page, base, "alice")
-        page.click("nav >> text=Team")
+        page.click("details.settings-menu summary")
+        page.get_by_role("link", name="Members").click()
         page.wait_for_url(f"{base}/teams/{personas.team.slug}/members/")
         page.fill("#id_email", "dora@example.com")
         page.select_option("#id_role", "reviewer")

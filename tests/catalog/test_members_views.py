@@ -121,11 +121,11 @@ class TestMembersPage:
         assert 'id="team-invitations"' not in body and "dora@example.com" not in body
         assert leave_url(personas) in body
 
-    def test_the_navigation_links_to_the_current_teams_page(
+    def test_the_settings_menu_links_to_the_current_teams_page(
         self, client: Client, personas
     ) -> None:
         body = as_user(client, personas.bob).get(reverse("home")).content.decode()
-        assert f'href="{page_url(personas)}">Team</a>' in body
+        assert f'href="{page_url(personas)}">Members</a>' in body
 
     def test_an_htmx_request_gets_only_the_members_partial(
         self, client: Client, personas

@@ -25,7 +25,7 @@ class TestLoginInTheBrowser:
         assert page.url.startswith(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", "alice")
         page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
         assert page.locator("h1").inner_text() == "Welcome, alice"
         assert page.locator("nav a", has_text="Home").count() == 1
@@ -37,6 +37,36 @@ class TestLoginInTheBrowser:
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", "alice")
         page.fill("#id_password", "wrong")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         assert page.locator("[role=alert]").is_visible()
         assert "/accounts/login/" in page.url
+
+
+class TestSettingsMenuInTheBrowser:
+    def test_the_menu_opens_closes_and_switches_the_theme(
+        self, page, live_server
+    ) -> None:
+        from tests.browser import log_in, screenshot
+        from tests.factories import make_team
+
+        make_team("Acme", owner=make_user("alice"))
+        log_in(page, live_server.url, "alice")
+        menu = page.locator("details.settings-menu")
+        menu.locator("summary").click()
+        assert page.get_by_role("link", name="API tokens").is_visible()
+        assert page.get_by_role("link", name="Signing keys").is_visible()
+        screenshot(page, "settings-menu-light")
+        page.keyboard.press("Escape")
+        assert not page.get_by_role("link", name="API tokens").is_visible()
+
+        menu.locator("summary").click()
+        page.get_by_role("button", name="Dark").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("data-theme") == "dark"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 20, 26)"
+        menu.locator("summary").click()
+        screenshot(page, "settings-menu-dark")
+        # A click elsewhere closes it.
+        page.locator("h1").click()
+        assert not page.get_by_role("link", name="API tokens").is_visible()

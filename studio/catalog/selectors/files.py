@@ -67,6 +67,7 @@ class FileListing:
     max_size: int
     requirements: str | None  # the requirements.txt a build would generate
     requirements_error: str  # why generating it fails ("" when it does not)
+    has_requirements: bool  # the plugin has a requirements.txt of its own
 
     @property
     def too_large(self) -> bool:
@@ -113,6 +114,7 @@ def file_listing(provider: Provider) -> FileListing:
         packaged_size=packaged_size,
         max_size=DEFAULT_MAX_SIZE,
         requirements=requirements,
+        has_requirements="requirements.txt" in sizes,
         requirements_error=requirements_error,
     )
 
