@@ -70,3 +70,53 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Sideways scrolling of the page and of the containers a page is built from (a
+# wide table inside a card scrolls the card, not the window). Code blocks and
+# previews scroll on purpose.
+_WIDE_JS = """() => {
+  const wide = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) {
+    wide.push(`html ${root.scrollWidth}>${root.clientWidth}`);
+  }
+  const boxes = 'main, .topbar, main .card, main section, main form, main table';
+  for (const el of document.querySelectorAll(boxes)) {
+    if (el.closest('pre, .source-wrap, .textdiff, .preview-pane')) continue;
+    if (!el.getClientRects().length) continue;  // not rendered
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const id = el.id ? '#' + el.id : '';
+      const cls = el.className ? '.' + String(el.className).split(' ').join('.') : '';
+      const name = el.tagName.toLowerCase() + id + cls;
+      wide.push(`${name} ${el.scrollWidth}>${el.clientWidth}`);
+    }
+  }
+  return wide;
+}"""
+
+# A button's accessible name, in short as a screen reader computes it: its
+# aria-labelledby target, its aria-label, its text, its value, its title.
+_NAMELESS_JS = """() => {
+  const nameless = [];
+  const buttons = 'button, [role=button], input[type=submit], input[type=button]';
+  for (const b of document.querySelectorAll(buttons)) {
+    const ids = (b.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean);
+    const labelled = ids.map(id => document.getElementById(id))
+      .filter(Boolean).map(e => e.textContent).join(' ');
+    const name = labelled || b.getAttribute('aria-label') || b.textContent
+      || b.value || b.title || '';
+    if (!name.trim()) nameless.push(b.outerHTML.slice(0, 160));
+  }
+  return nameless;
+}"""
+
+
+def wide_elements(page) -> list[str]:
+    """What scrolls sideways on the page (empty when everything fits)."""
+    return page.evaluate(_WIDE_JS)
+
+
+def nameless_buttons(page) -> list[str]:
+    """The buttons of the page without an accessible name (hidden ones too)."""
+    return page.evaluate(_NAMELESS_JS)
