@@ -61,7 +61,8 @@ class TestPluginBuild:
         assert status == 0
         assert data["ok"] is True and data["build"] == build.pk
         assert data["sha256"] == build.sha256 and data["checksum"] == build.checksum
-        assert data["filename"] == "gateway-0.0.1.difypkg"
+        assert data["filename"] == f"gateway-0.0.1-b{build.pk}-unsigned.difypkg"
+        assert data["signed"] is False and data["key_fingerprint"] == ""
         assert data["steps"]["smoke"] == "passed"
 
     def test_no_smoke_skips_the_smoke_step(
