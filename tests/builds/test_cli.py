@@ -48,6 +48,8 @@ class TestPluginBuild:
         assert status == 0, out
         assert f"build {build.pk} of acme/gateway succeeded" in out
         assert f"identifier: {build.identifier}" in out
+        assert f"file name: gateway-0.0.1-b{build.pk}-unsigned.difypkg\n" in out
+        assert "signed: no" in out
         path = Path(out.split("artifact: ")[1].splitlines()[0])
         assert path == storage / build.artifact.name and path.is_file()
 

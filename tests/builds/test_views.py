@@ -427,7 +427,7 @@ class TestSigningKeysPage:
         self, as_user: Any, personas: Personas, team_key: SigningKey, who: str
     ) -> None:
         body = as_user(who).get(keys_url(personas)).content.decode()
-        assert team_key.display_fingerprint in body
+        assert team_key.display_fingerprint in body.replace("<wbr>", "")
         assert (
             "THIRD_PARTY_SIGNATURE_VERIFICATION_ENABLED=true\n"
             "THIRD_PARTY_SIGNATURE_VERIFICATION_PUBLIC_KEYS=/path/to/acme.public.pem"
@@ -472,7 +472,8 @@ class TestSigningKeyChanges:
         assert response.status_code == 200
         assert b"<html" not in response.content
         key = SigningKey.objects.get()
-        assert key.display_fingerprint.encode() in response.content
+        shown = response.content.decode().replace("<wbr>", "")
+        assert key.display_fingerprint in shown
 
     def test_the_owner_uploads_a_key_stored_encrypted(
         self, as_user: Any, personas: Personas, keypair: tuple[bytes, bytes]
