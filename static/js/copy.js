@@ -51,5 +51,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () { reveal(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { reveal(event.target); });
+  // After any htmx swap (a finished build, a new key): the swapped part may
+  // be the target or replace it, so look again everywhere.
+  document.addEventListener("htmx:afterSettle", function () { reveal(document); });
 })();

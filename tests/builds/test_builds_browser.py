@@ -59,8 +59,16 @@ class TestBuildsInTheBrowser:
     ) -> None:
         base = live_server.url
         provider = make_provider(personas.team, models=3)
-        services.build_start(provider=provider, user=personas.bob, smoke=False)
+        first = services.build_start(provider=provider, user=personas.bob, smoke=False)
+
+        # The page of a queued build polls; when it ends, the swapped-in
+        # Package block has its copy buttons shown too.
+        log_in(page, base, "victor")
+        page.goto(f"{base}/builds/{first.pk}/")
+        assert page.locator("section.package").count() == 0
         run_published()
+        copy = page.get_by_role("button", name="Copy plugin identifier")
+        copy.wait_for(state="visible")
         services.signing_key_upload(
             team=personas.team,
             user=personas.alice,
@@ -87,7 +95,6 @@ class TestBuildsInTheBrowser:
         build = Build.objects.get(pk=builds[-1].pk)
         assert build.signed
 
-        log_in(page, base, "victor")
         page.goto(f"{base}/providers/{provider.pk}/builds/")
         history = page.locator("table.build-history tbody tr")
         assert history.count() == 3
