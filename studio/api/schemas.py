@@ -215,13 +215,19 @@ class StepOut(Out):
 
 
 class ArtifactOut(Out):
-    name: str
+    name: str = Field(
+        description="File name of the download: "
+        "<name>-<version>-b<build>-signed.difypkg (or -unsigned)."
+    )
     size: int | None
-    sha256: str
+    sha256: str = Field(description="SHA-256 of the .difypkg file (hex).")
     checksum: str = Field(description="The daemon's checksum of the files.")
     identifier: str = Field(description="author/name:version@checksum")
     signed: bool
-    key_fingerprint: str
+    key_fingerprint: str = Field(
+        description="The signing key's fingerprint, SHA256: and colon-separated "
+        "hex pairs; empty when unsigned."
+    )
     download: str = Field(description="Path of the download endpoint.")
 
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from django.core.files.storage import default_storage
 
 from studio.catalog.services import exports
+from studio.lib.durations import format_duration
 
 from . import services
 from .models import Build
@@ -60,6 +61,7 @@ def build_summary(build: Build) -> dict[str, Any]:
             "checksum": build.checksum,
             "identifier": build.identifier,
             "signed": build.signed,
+            "key_fingerprint": build.display_key_fingerprint,
         }
     return data
 
@@ -92,15 +94,23 @@ def run_build(cmd: Emitter, options: dict[str, Any]) -> int:
         cmd.emit(options, {"ok": False, "build": build.pk, "error": str(exc)}, str(exc))
         return FAILED
     data = build_summary(build)
-    if data["ok"]:
-        text = (
-            f"build {build.pk} of {provider.plugin_id} succeeded\n"
-            f"artifact: {data['path'] or data['artifact']}\n"
-            f"identifier: {build.identifier}\n"
-            f"sha256: {build.sha256}\n"
-            f"signed: {'yes' if build.signed else 'no'}"
-        )
-    else:
-        text = f"build {build.pk} of {provider.plugin_id} {build.status}: {build.error}"
-    cmd.emit(options, data, text)
+    cmd.emit(options, data, build_report(build, data))
     return OK if data["ok"] else FAILED
+
+
+def build_report(build: Build, data: dict[str, Any]) -> str:
+    """What `plugin build --wait` prints about a finished build."""
+    plugin_id = build.provider.plugin_id
+    if not data["ok"]:
+        return f"build {build.pk} of {plugin_id} {build.status}: {build.error}"
+    signature = f"yes, key {build.display_key_fingerprint}" if build.signed else "no"
+    return (
+        f"build {build.pk} of {plugin_id} succeeded"
+        f" in {format_duration(build.run_time())}\n"
+        f"artifact: {data['path'] or data['artifact']}\n"
+        f"file name: {build.artifact_name}\n"
+        f"sha256: {build.sha256}\n"
+        f"checksum: {build.checksum}\n"
+        f"identifier: {build.identifier}\n"
+        f"signed: {signature}"
+    )

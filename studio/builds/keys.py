@@ -10,13 +10,14 @@ private keys unreadable, so production sets its own.
 from __future__ import annotations
 
 import base64
-import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+from studio.pluginfmt import signing
 
 MIN_KEY_BITS = 2048
 
@@ -65,12 +66,9 @@ def decrypt_private_key(token: str) -> bytes:
 
 
 def public_fingerprint(public_pem: bytes) -> str:
-    """SHA-256 (hex) of the public key's DER SubjectPublicKeyInfo."""
-    key = serialization.load_pem_public_key(public_pem)
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
+    """SHA-256 (hex) of the public key's DER SubjectPublicKeyInfo, as stored;
+    shown through `signing.format_fingerprint`."""
+    return signing.key_digest(public_pem)
 
 
 def read_uploaded_private_key(pem: bytes) -> tuple[bytes, bytes, int]:

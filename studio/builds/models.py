@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.catalog.models import Provider, Team
+from studio.pluginfmt import signing
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.package import read_zip
 
@@ -101,18 +102,15 @@ class SigningKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.fingerprint[:16]})"
+        return f"{self.name} ({self.display_fingerprint})"
 
     @property
     def public_filename(self) -> str:
         return f"{self.name}.public.pem"
 
     @property
-    def short_fingerprint(self) -> str:
-        return ":".join(
-            self.fingerprint[i : i + 2]
-            for i in range(0, min(32, len(self.fingerprint)), 2)
-        )
+    def display_fingerprint(self) -> str:
+        return signing.format_fingerprint(self.fingerprint)
 
     def deactivate(self, now: datetime | None = None) -> None:
         self.is_active = False
@@ -121,6 +119,14 @@ class SigningKey(models.Model):
 
 def artifact_path(build: Build, filename: str) -> str:
     return f"builds/{build.team_id}/{build.provider_id}/{build.pk}/{filename}"
+
+
+def artifact_filename(*, name: str, version: str, build_id: int, signed: bool) -> str:
+    """`<name>-<version>-b<build>-signed.difypkg` (or `-unsigned`): two builds
+    of one version never share a download name, and the name says which one
+    a self-hosted Dify that enforces signatures will install."""
+    mark = "signed" if signed else "unsigned"
+    return f"{name}-{version}-b{build_id}-{mark}.difypkg"
 
 
 class Build(models.Model):
@@ -248,10 +254,27 @@ class Build(models.Model):
         return "\n".join(text.splitlines()[-lines:])
 
     @property
-    def duration(self) -> timedelta | None:
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
+    def display_key_fingerprint(self) -> str:
+        """The signing key's fingerprint as shown everywhere; "" when unsigned."""
+        if not self.key_fingerprint:
+            return ""
+        return signing.format_fingerprint(self.key_fingerprint)
+
+    def queue_time(self, now: datetime | None = None) -> timedelta | None:
+        """From queued to started (so far, while still queued)."""
+        end = self.started_at or self.finished_at
+        if end is None and self.status == self.Status.QUEUED:
+            end = now or timezone.now()
+        return end - self.created_at if end else None
+
+    def run_time(self, now: datetime | None = None) -> timedelta | None:
+        """From started to finished (so far, while running)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at
+        if end is None and self.status == self.Status.RUNNING:
+            end = now or timezone.now()
+        return end - self.started_at if end else None
 
     def is_stale(self, now: datetime, stale_seconds: int) -> bool:
         beat = self.heartbeat_at or self.started_at

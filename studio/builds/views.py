@@ -41,7 +41,11 @@ def _get_build_for_user(
 ) -> tuple[Build, Provider, Membership]:
     """The build if the user is in its team (404 otherwise); 403 to change it
     as a reviewer or viewer."""
-    build = Build.objects.filter(pk=build_id).first()
+    build = (
+        Build.objects.select_related("signing_key", "created_by")
+        .filter(pk=build_id)
+        .first()
+    )
     if build is None:
         raise Http404("No such build.")
     provider, membership = get_provider_for_user(

@@ -71,6 +71,35 @@ class SignatureResult:
         return self.status is SignatureStatus.VALID
 
 
+FINGERPRINT_PREFIX = "SHA256:"
+
+
+def key_digest(public_pem: bytes) -> str:
+    """SHA-256 (64 hex characters) of a public key's DER SubjectPublicKeyInfo.
+
+    The PEM may be PKCS#1 (`RSA PUBLIC KEY`, what Dify writes) or SPKI;
+    ValueError when it is no RSA public key.
+    """
+    key = _load_public_key(public_pem)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def format_fingerprint(digest: str) -> str:
+    """The one way a key fingerprint is shown: `SHA256:` and colon-separated
+    hex pairs, the digest as `openssl dgst -sha256 -c` prints it."""
+    digest = digest.lower()
+    pairs = ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+    return FINGERPRINT_PREFIX + pairs
+
+
+def key_fingerprint(public_pem: bytes) -> str:
+    """The shown fingerprint of a public key (`format_fingerprint` of its digest)."""
+    return format_fingerprint(key_digest(public_pem))
+
+
 def generate_keypair(*, bits: int = KEY_BITS) -> tuple[bytes, bytes]:
     """A new RSA key pair as PEM, like `dify signature generate` (PKCS#1 blocks)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)

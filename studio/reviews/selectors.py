@@ -217,7 +217,7 @@ class Release:
             "approvers": list(self.approvers),
             "status": build.status,
             "signed": build.signed,
-            "key_fingerprint": build.key_fingerprint,
+            "key_fingerprint": build.display_key_fingerprint,
             "artifact_name": build.artifact_name if build.has_artifact else None,
             "size": build.size,
             "sha256": build.sha256,

@@ -48,6 +48,8 @@ class TestPluginBuild:
         assert status == 0, out
         assert f"build {build.pk} of acme/gateway succeeded" in out
         assert f"identifier: {build.identifier}" in out
+        assert f"file name: gateway-0.0.1-b{build.pk}-unsigned.difypkg\n" in out
+        assert "signed: no" in out
         path = Path(out.split("artifact: ")[1].splitlines()[0])
         assert path == storage / build.artifact.name and path.is_file()
 
@@ -61,7 +63,8 @@ class TestPluginBuild:
         assert status == 0
         assert data["ok"] is True and data["build"] == build.pk
         assert data["sha256"] == build.sha256 and data["checksum"] == build.checksum
-        assert data["filename"] == "gateway-0.0.1.difypkg"
+        assert data["filename"] == f"gateway-0.0.1-b{build.pk}-unsigned.difypkg"
+        assert data["signed"] is False and data["key_fingerprint"] == ""
         assert data["steps"]["smoke"] == "passed"
 
     def test_no_smoke_skips_the_smoke_step(

@@ -63,7 +63,7 @@ class TestBuildEndToEnd:
         download = client.get(reverse("builds:build-download", args=[build.pk]))
         assert download.status_code == 200
         assert download["Content-Disposition"] == (
-            'attachment; filename="gateway-0.0.1.difypkg"'
+            f'attachment; filename="gateway-0.0.1-b{build.pk}-signed.difypkg"'
         )
         data = b"".join(download.streaming_content)
         files = read_package(data)

@@ -62,7 +62,8 @@ class TestBuildFinished:
         ]
         row = Notification.objects.get()
         assert row.url == f"/builds/{build.pk}/" and row.team == emails.team
-        assert row.body == "gateway-0.0.1.difypkg" and row.actor_name == ""
+        assert row.body == f"gateway-0.0.1-b{build.pk}-unsigned.difypkg"
+        assert row.actor_name == ""
         assert mail.outbox == []
 
     def test_a_failed_build_says_why_and_is_mailed_when_asked(

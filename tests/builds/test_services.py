@@ -180,7 +180,8 @@ class TestBuildRun:
         files = read_package(data)
         assert not [f for f in verify(files) if f.severity == "error"]
         assert "models/llm/model-001.yaml" in files
-        assert build.artifact_name == "gateway-0.0.1.difypkg"
+        assert build.artifact_name == f"gateway-0.0.1-b{build.pk}-unsigned.difypkg"
+        assert build.artifact.name.endswith(f"/{build.pk}/{build.artifact_name}")
         assert build.size == len(data)
         assert build.checksum == checksum(data)
         assert build.identifier == unique_identifier(

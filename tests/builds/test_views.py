@@ -94,7 +94,8 @@ class TestProviderBuilds:
         assert response.status_code == 200
         body = response.content.decode()
         assert "<html" in body and 'aria-current="page">Builds<' in body
-        assert finished.sha256 in body and finished.identifier in body
+        assert f"gateway-0.0.1-b{finished.pk}-unsigned.difypkg" in body
+        assert f"SHA-256</span> <code>{finished.sha256[:12]}…</code>" in body
         assert reverse("builds:build-download", args=[finished.pk]) in body
         assert ("Build</button>" in body) == (who in ("alice", "bob"))
 
@@ -226,7 +227,7 @@ class TestBuildDetail:
             assert f"<td>{step}</td>" in body
         assert "rendered the source tree" in body
         assert finished.checksum in body and finished.identifier in body
-        assert "gateway-0.0.1.difypkg" in body
+        assert f"gateway-0.0.1-b{finished.pk}-unsigned.difypkg" in body
 
     def test_an_htmx_poll_continues_while_active_and_stops_when_ended(
         self,
@@ -364,7 +365,7 @@ class TestDownload:
         assert response.status_code == 200
         assert response["Content-Type"] == "application/octet-stream"
         assert response["Content-Disposition"] == (
-            'attachment; filename="gateway-0.0.1.difypkg"'
+            f'attachment; filename="gateway-0.0.1-b{finished.pk}-unsigned.difypkg"'
         )
         assert response["X-Content-Type-Options"] == "nosniff"
         data = b"".join(response.streaming_content)
@@ -426,7 +427,7 @@ class TestSigningKeysPage:
         self, as_user: Any, personas: Personas, team_key: SigningKey, who: str
     ) -> None:
         body = as_user(who).get(keys_url(personas)).content.decode()
-        assert team_key.fingerprint in body
+        assert team_key.display_fingerprint in body.replace("<wbr>", "")
         assert (
             "THIRD_PARTY_SIGNATURE_VERIFICATION_ENABLED=true\n"
             "THIRD_PARTY_SIGNATURE_VERIFICATION_PUBLIC_KEYS=/path/to/acme.public.pem"
@@ -471,7 +472,8 @@ class TestSigningKeyChanges:
         assert response.status_code == 200
         assert b"<html" not in response.content
         key = SigningKey.objects.get()
-        assert key.fingerprint.encode() in response.content
+        shown = response.content.decode().replace("<wbr>", "")
+        assert key.display_fingerprint in shown
 
     def test_the_owner_uploads_a_key_stored_encrypted(
         self, as_user: Any, personas: Personas, keypair: tuple[bytes, bytes]

@@ -18,7 +18,10 @@ from studio.pluginfmt.signing import (
     OFFICIAL_PUBLIC_KEY,
     VERIFICATION_FILE,
     SignatureStatus,
+    format_fingerprint,
     generate_keypair,
+    key_digest,
+    key_fingerprint,
     sign,
     verify_signature,
 )
@@ -70,6 +73,40 @@ class TestKeys:
         )
         key = serialization.load_pem_public_key(OFFICIAL_PUBLIC_KEY)
         assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 4096
+
+
+class TestFingerprints:
+    # `openssl rsa -RSAPublicKey_in -in PUBLIC.pem -pubout -outform DER
+    #  | openssl dgst -sha256 -c` on the daemon's key (OpenSSL 3.0).
+    OFFICIAL = (
+        "SHA256:3b:40:a6:f3:c1:7a:a8:42:30:53:dd:26:e7:f0:54:74:"
+        "36:51:00:f2:66:fb:74:19:87:52:26:81:21:77:d6:8e"
+    )
+
+    def test_it_is_what_openssl_prints_for_the_keys_der_form(self) -> None:
+        assert key_fingerprint(OFFICIAL_PUBLIC_KEY) == self.OFFICIAL
+
+    def test_pkcs1_and_spki_pem_of_one_key_share_it(self) -> None:
+        key = serialization.load_pem_public_key(GO_PUBLIC_1)
+        spki = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        pkcs1 = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
+        )
+        assert key_fingerprint(spki) == key_fingerprint(pkcs1)
+        assert key_fingerprint(GO_PUBLIC_1) != key_fingerprint(GO_PUBLIC_2)
+
+    def test_the_format_is_sha256_and_32_colon_separated_pairs(self) -> None:
+        digest = key_digest(GO_PUBLIC_1)
+        assert re.fullmatch(r"[0-9a-f]{64}", digest)
+        shown = format_fingerprint(digest.upper())
+        assert re.fullmatch(r"SHA256:[0-9a-f]{2}(:[0-9a-f]{2}){31}", shown)
+        assert shown.removeprefix("SHA256:").replace(":", "") == digest
+
+    def test_a_non_key_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="not a PEM public key"):
+            key_fingerprint(b"not a key")
 
 
 class TestSign:

@@ -145,6 +145,8 @@ class TestReviewRound:
         with page.expect_download() as download:
             release_row.locator("a[download]").click()
         data = Path(download.value.path()).read_bytes()
-        assert download.value.suggested_filename == "gateway-0.0.1.difypkg"
+        assert download.value.suggested_filename == (
+            f"gateway-0.0.1-b{build.pk}-signed.difypkg"
+        )
         assert price_of(read_package(data)) == "0.75"
         assert verify_signature(data, [keypair[1]]).status == SignatureStatus.VALID

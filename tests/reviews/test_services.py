@@ -437,7 +437,12 @@ class TestRelease:
         [release] = selectors.releases_for_provider(provider)
         assert release.revision == revision and release.build == build
         assert release.version == "0.0.1" and release.approvers == ["carol"]
-        assert release.as_dict()["artifact_name"] == "gateway-0.0.1.difypkg"
+        assert release.as_dict()["artifact_name"] == (
+            f"gateway-0.0.1-b{build.pk}-signed.difypkg"
+        )
+        assert release.as_dict()["key_fingerprint"] == (
+            build.signing_key.display_fingerprint
+        )
         assert release.as_dict()["signed"] is True
         assert actions(provider)[-1] == "release"
 

@@ -617,7 +617,11 @@ class TestAudit:
         assert response.status_code == 200
         event = AuditEvent.objects.filter(action="download").get()
         assert event.actor_name == "victor" and event.build_id == build.pk
-        assert "gateway-0.0.1.difypkg (release r1" in event.summary
+        build.refresh_from_db()
+        assert event.summary.startswith(
+            f"gateway-0.0.1-b{build.pk}-{'signed' if build.signed else 'unsigned'}"
+            ".difypkg (release r1"
+        )
 
     def test_another_teams_user_gets_404(
         self, as_user: AsUser, personas: Personas, provider: Provider

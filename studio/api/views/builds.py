@@ -133,6 +133,7 @@ def _record_download(request: ApiRequest, build: Build) -> None:
         team=build.team,
         provider=build.provider,
         build=build,
-        summary=f"{build.artifact_name} (build {build.pk}) with the team token "
-        f"{token.name} ({token.prefix}…)",
+        summary=f"{build.artifact_name} "
+        f"(build {build.pk}{build_services.signature_note(build)}) "
+        f"with the team token {token.name} ({token.prefix}…)",
     )

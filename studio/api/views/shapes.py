@@ -55,7 +55,7 @@ def build_out(build: Build) -> BuildOut:
             checksum=build.checksum,
             identifier=build.identifier,
             signed=build.signed,
-            key_fingerprint=build.key_fingerprint,
+            key_fingerprint=build.display_key_fingerprint,
             download=reverse("api:build-artifact", kwargs={"build_id": build.pk}),
         )
     return BuildOut(

@@ -20,7 +20,7 @@ from .builds import (
     publish,
     snapshot,
 )
-from .downloads import download_record
+from .downloads import download_record, signature_note
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
 from .providers import ProviderInUse, provider_delete
 from .signing_keys import (
@@ -52,6 +52,7 @@ __all__ = [
     "download_record",
     "provider_delete",
     "publish",
+    "signature_note",
     "signing_key_deactivate",
     "signing_key_generate",
     "signing_key_upload",

@@ -23,5 +23,13 @@ def download_record(*, build: Build, user: User) -> AuditEvent:
         team=build.provider.team,
         provider=build.provider,
         build=build,
-        summary=f"{build.artifact_name} ({what}, build {build.pk})",
+        summary=f"{build.artifact_name} "
+        f"({what}, build {build.pk}{signature_note(build)})",
     )
+
+
+def signature_note(build: Build) -> str:
+    """`, signed with key <fingerprint>` for a signed build's audit summaries."""
+    if not build.signed:
+        return ""
+    return f", signed with key {build.display_key_fingerprint}"

@@ -40,7 +40,7 @@ def build_finished(*, build: Build) -> None:
     if build.status == Build.Status.FAILED:
         body = build.error.strip().splitlines()[0] if build.error.strip() else ""
     else:
-        body = build.artifact_name + (" (signed)" if build.signed else "")
+        body = build.artifact_name  # says signed or unsigned
     notify(
         recipients=[starter],
         kind=kind,

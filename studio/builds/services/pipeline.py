@@ -38,7 +38,13 @@ from studio.pluginfmt.verify import findings_to_json, severity_counts, verify
 from studio.pluginfmt.yamlio import YamlError, load_yaml
 
 from ..keys import KeyUnreadable, decrypt_private_key
-from ..models import WORKER_LOST, Build, SigningKey, artifact_path
+from ..models import (
+    WORKER_LOST,
+    Build,
+    SigningKey,
+    artifact_filename,
+    artifact_path,
+)
 from ..steps import StepRecord, StepStatus
 from . import builds as build_services
 from . import notices
@@ -346,7 +352,7 @@ class _Run:
         self.build.key_fingerprint = key.fingerprint
         self.changed = ["signed", "signing_key", "key_fingerprint"]
         step.say(
-            f"signed with {key.name} ({key.short_fingerprint}), "
+            f"signed with {key.name} ({key.display_fingerprint}), "
             f"category {SIGNING_CATEGORY}"
         )
         return StepStatus.PASSED
@@ -375,7 +381,9 @@ class _Run:
         author = str(self.manifest.get("author", ""))
         name = str(self.manifest.get("name", ""))
         version = str(self.manifest.get("version", ""))
-        build.artifact_name = packaging.package_folder_name(self.manifest)
+        build.artifact_name = artifact_filename(
+            name=name, version=version, build_id=build.pk, signed=build.signed
+        )
         build.size = len(data)
         build.sha256 = hashlib.sha256(data).hexdigest()
         build.checksum = digest

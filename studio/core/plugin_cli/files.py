@@ -188,10 +188,16 @@ def handle_keygen(cmd: Command, options: dict[str, Any]) -> int:
     private_pem, public_pem = signing.generate_keypair()
     _write_atomically(private, private_pem, mode=0o600)
     _write_atomically(public, public_pem)
+    fingerprint = signing.key_fingerprint(public_pem)
     cmd.emit(
         options,
-        {"ok": True, "private_key": str(private), "public_key": str(public)},
-        f"wrote {private} (keep it secret) and {public}",
+        {
+            "ok": True,
+            "private_key": str(private),
+            "public_key": str(public),
+            "fingerprint": fingerprint,
+        },
+        f"wrote {private} (keep it secret) and {public}\nfingerprint: {fingerprint}",
     )
     return OK
 
@@ -229,6 +235,9 @@ def handle_verify_signature(cmd: Command, options: dict[str, Any]) -> int:
     except (UnsafeInput, ValueError) as exc:
         raise cmd.refuse(options, path, exc) from None
     valid = result.status == "valid"
+    fingerprint = None
+    if result.key_index is not None:
+        fingerprint = signing.key_fingerprint(keys[result.key_index])
     cmd.emit(
         options,
         {
@@ -237,8 +246,11 @@ def handle_verify_signature(cmd: Command, options: dict[str, Any]) -> int:
             "reason": result.reason,
             "category": result.category,
             "signed_at": result.signed_at,
+            "key_fingerprint": fingerprint,
         },
-        f"{path}: {result.status}" + (f" ({result.reason})" if result.reason else ""),
+        f"{path}: {result.status}"
+        + (f" ({result.reason})" if result.reason else "")
+        + (f"\nkey: {fingerprint}" if fingerprint else ""),
     )
     return OK if valid else FAILED
 
