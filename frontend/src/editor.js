@@ -255,7 +255,14 @@ function setUp(textarea) {
         highlightSelectionMatches(),
         search({ top: true }),
         lintGutter(),
-        keymap.of([...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, indentWithTab]),
+        keymap.of([
+          { key: "Mod-s", preventDefault: true, run: () => (form ? (form.requestSubmit(), true) : false) },
+          ...defaultKeymap,
+          ...searchKeymap,
+          ...historyKeymap,
+          ...foldKeymap,
+          indentWithTab,
+        ]),
         indentUnit.of(indent.unit),
         EditorState.tabSize.of(indent.width),
         languageFor(textarea.dataset.language || ""),
@@ -314,6 +321,16 @@ function setUp(textarea) {
   }
 
   mark(view, [...readJson(textarea.dataset.findings), ...readJson(textarea.dataset.errors)]);
+
+  // ?line=N (a finding's or a traceback's link) opens the editor on that line.
+  const wanted = Number(textarea.dataset.line);
+  if (Number.isInteger(wanted) && wanted >= 1 && wanted <= view.state.doc.lines) {
+    const line = view.state.doc.line(wanted);
+    view.dispatch({
+      selection: { anchor: line.from, head: line.to },
+      effects: EditorView.scrollIntoView(line.from, { y: "center" }),
+    });
+  }
 }
 
 // After a save answered in place (htmx swaps the status block), mark what the
