@@ -32,8 +32,9 @@ import {
   search,
   searchKeymap,
 } from "@codemirror/search";
-import { Compartment, EditorState } from "@codemirror/state";
+import { Compartment, EditorState, StateEffect, StateField } from "@codemirror/state";
 import {
+  Decoration,
   EditorView,
   crosshairCursor,
   drawSelection,
@@ -154,7 +155,6 @@ const theme = EditorView.theme({
   ".cm-lintRange-error": { backgroundImage: "none", textDecoration: "underline wavy var(--danger)" },
   ".cm-lintRange-warning": { backgroundImage: "none", textDecoration: "underline wavy var(--warn)" },
   ".cm-lintRange-info": { backgroundImage: "none", textDecoration: "underline dotted var(--accent)" },
-  ".cm-lint-marker-error": { content: "none" },
   ".cm-tooltip": { backgroundColor: "var(--surface)", color: "var(--fg)", border: "1px solid var(--line)" },
   ".cm-diagnostic-error": { borderLeftColor: "var(--danger)" },
   ".cm-diagnostic-warning": { borderLeftColor: "var(--warn)" },
@@ -176,6 +176,26 @@ const highlight = HighlightStyle.define([
   { tag: t.invalid, color: "var(--danger)" },
 ]);
 
+// Lines with an error the server reported get a background of their own, so
+// the line stands out beyond the lint gutter's marker and the underline.
+const setErrorLines = StateEffect.define();
+const errorLines = StateField.define({
+  create: () => Decoration.none,
+  update(lines, tr) {
+    lines = lines.map(tr.changes);
+    for (const effect of tr.effects) {
+      if (effect.is(setErrorLines)) {
+        lines = Decoration.set(
+          effect.value.map((pos) => Decoration.line({ class: "cm-error-line" }).range(pos)),
+          true,
+        );
+      }
+    }
+    return lines;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
 function readJson(id) {
   const el = id && document.getElementById(id);
   if (!el) return [];
@@ -195,8 +215,11 @@ function diagnosticsFor(state, items) {
     if (!Number.isInteger(n) || n < 1 || n > state.doc.lines) continue;
     const line = state.doc.line(n);
     const column = Number(item.column);
+    // An error marks its whole line; the column is in the message.
     let from = line.from;
-    if (Number.isInteger(column) && column > 0) from = Math.min(line.from + column - 1, line.to);
+    if (item.severity !== "error" && Number.isInteger(column) && column > 0) {
+      from = Math.min(line.from + column - 1, line.to);
+    }
     const to = from < line.to ? line.to : from;
     out.push({
       from,
@@ -209,7 +232,12 @@ function diagnosticsFor(state, items) {
 }
 
 function mark(view, items) {
-  view.dispatch(setDiagnostics(view.state, diagnosticsFor(view.state, items)));
+  const diagnostics = diagnosticsFor(view.state, items);
+  const starts = diagnostics
+    .filter((d) => d.severity === "error")
+    .map((d) => view.state.doc.lineAt(d.from).from);
+  view.dispatch(setDiagnostics(view.state, diagnostics));
+  view.dispatch({ effects: setErrorLines.of([...new Set(starts)].sort((a, b) => a - b)) });
   const first = items.find((i) => i.severity === "error" && Number(i.line) >= 1 && Number(i.line) <= view.state.doc.lines);
   if (first) {
     const line = view.state.doc.line(Number(first.line));
@@ -268,6 +296,7 @@ function setUp(textarea) {
         languageFor(textarea.dataset.language || ""),
         syntaxHighlighting(highlight),
         theme,
+        errorLines,
         wrap.of(wrapped ? EditorView.lineWrapping : []),
         EditorView.contentAttributes.of({ "aria-label": label.trim() }),
         EditorView.updateListener.of((update) => {
