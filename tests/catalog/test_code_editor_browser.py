@@ -118,6 +118,11 @@ def test_an_author_writes_invoke_in_the_editor_and_the_build_streams_the_mock(
     assert page.locator("#file-text").is_hidden()
     assert page.locator("[data-editor-indent]").inner_text() == "Indent: 4 spaces"
     scaffolded = text_of(provider, LLM)
+    # The editor holds the file exactly (the textarea's first newline and all).
+    shown = page.evaluate(
+        "document.getElementById('file-text').editorView.state.doc.toString()"
+    )
+    assert shown == scaffolded
     code = written_llm(scaffolded)
     broken, error_line = with_syntax_error(code)
 
