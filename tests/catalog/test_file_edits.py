@@ -4,6 +4,7 @@ with roles, teams, CSRF and the audit log."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
 LLM = "models/llm/llm.py"
+UVLOCK_DATA = Path(__file__).parent.parent / "pluginfmt" / "data" / "uvlock"
 SAFE_SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8">'
     b'<rect width="8" height="8" fill="#123456"/></svg>'
@@ -315,6 +317,28 @@ class TestYamlAsText:
         page = bob.get(file_page(provider, path)).content.decode()
         assert "en_US: API endpoint" in page
 
+    def test_the_manifest_edited_as_text_round_trips_through_the_general_form(
+        self, bob, provider
+    ):
+        text = content(provider, "manifest.yaml").decode()
+        new = text.replace("version: 0.0.1", "version: 0.0.2", 1)
+        assert save(bob, provider, "manifest.yaml", new).status_code == 302
+        provider.refresh_from_db()
+        assert provider.version == "0.0.2"
+        form = bob.get(f"/providers/{provider.pk}/general/edit").content.decode()
+        assert 'value="0.0.2"' in form
+        # A form edit of the same file keeps what the text edit wrote.
+        services.provider_edit(
+            provider=provider,
+            lock_version=provider.lock_version,
+            change=lambda doc: setattr(doc.manifest.spec, "version", "0.0.3"),
+        )
+        saved = content(provider, "manifest.yaml").decode()
+        assert "version: 0.0.3" in saved
+        assert yaml.safe_load(saved)["version"] == "0.0.3"
+        page = bob.get(file_page(provider, "manifest.yaml")).content.decode()
+        assert "version: 0.0.3" in page
+
     def test_a_model_edited_as_text_shows_in_the_models_table(self, bob, personas):
         provider = make_provider(personas.team, models=1)
         model = provider.models.get()
@@ -589,3 +613,24 @@ class TestAccess:
         before = services.provider_files(provider)
         assert client.post(url(name, provider), data).status_code == 403
         assert services.provider_files(provider) == before
+
+
+class TestDependencies:
+    def test_pyproject_is_edited_like_any_file_and_stays_checked(self, bob, provider):
+        data = UVLOCK_DATA / "transitive"
+        files = services.provider_files(provider)
+        del files["requirements.txt"]
+        files["pyproject.toml"] = (data / "pyproject.toml").read_bytes()
+        files["uv.lock"] = (data / "uv.lock").read_bytes()
+        services.provider_replace_files(provider=provider, files=files)
+        text = "# the plugin's dependencies\n" + files["pyproject.toml"].decode()
+        response = save(bob, provider, "pyproject.toml", text, **HX)
+        assert response.status_code == 200
+        assert content(provider, "pyproject.toml") == text.encode()
+        # The verifier still checks the SDK pin, in the editor's findings too.
+        body = response.content.decode()
+        assert "pyproject.toml does not depend on dify_plugin" in body
+        # The requirements a build generates from uv.lock stay in view.
+        page = bob.get(file_page(provider, "pyproject.toml")).content.decode()
+        assert "is generated from <code>uv.lock</code>" in page
+        assert (data / "expected.txt").read_text().splitlines()[0] in page
