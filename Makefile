@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint typecheck format bench clean-venv
+.PHONY: run test lint typecheck format bench clean-venv frontend
 
 # What mypy checks: all of studio/, studio/pluginfmt strictly (pyproject.toml).
 MYPY_TARGETS := studio
@@ -45,6 +45,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Rebuild static/js/editor.bundle.js from frontend/package-lock.json (needs Node).
+frontend:
+	bin/build-frontend
 
 clean-venv:
 	rm -rf $(VENV)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 class AuditEvent(models.Model):
     """Who did what and when: submits, comments, decisions, releases, downloads,
-    invitations and membership changes."""
+    invitations, membership changes and file edits."""
 
     class Action(models.TextChoices):
         SUBMIT = "submit", "submitted a revision"
@@ -32,6 +32,11 @@ class AuditEvent(models.Model):
         ROLE_CHANGE = "role-change", "changed a role"
         MEMBER_REMOVE = "member-remove", "removed a member"
         MEMBER_LEAVE = "member-leave", "left the team"
+        FILE_EDIT = "file-edit", "edited a file"
+        FILE_ADD = "file-add", "added a file"
+        FILE_UPLOAD = "file-upload", "uploaded files"
+        FILE_RENAME = "file-rename", "renamed a file"
+        FILE_DELETE = "file-delete", "deleted a file"
 
     team = models.ForeignKey(
         "catalog.Team", on_delete=models.CASCADE, related_name="audit"

@@ -7,6 +7,7 @@ from django.urls import path
 from .views import (
     credential_fields,
     credentials,
+    file_edits,
     files,
     general,
     imports,
@@ -164,6 +165,31 @@ urlpatterns = [
         "providers/<int:provider_id>/files/raw",
         files.provider_file_raw,
         name="provider-file-raw",
+    ),
+    path(
+        "providers/<int:provider_id>/files/save",
+        file_edits.provider_file_save,
+        name="provider-file-save",
+    ),
+    path(
+        "providers/<int:provider_id>/files/add",
+        file_edits.provider_file_add,
+        name="provider-file-add",
+    ),
+    path(
+        "providers/<int:provider_id>/files/upload",
+        file_edits.provider_file_upload,
+        name="provider-file-upload",
+    ),
+    path(
+        "providers/<int:provider_id>/files/rename",
+        file_edits.provider_file_rename,
+        name="provider-file-rename",
+    ),
+    path(
+        "providers/<int:provider_id>/files/delete",
+        file_edits.provider_file_delete,
+        name="provider-file-delete",
     ),
     path(
         "providers/<int:provider_id>/files/download",

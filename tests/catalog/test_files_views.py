@@ -245,7 +245,7 @@ class TestFileView:
         self, client: Client, personas
     ) -> None:
         provider = make_provider(personas.team)
-        client.force_login(personas.alice)
+        client.force_login(personas.victor)
         response = client.get(url("catalog:provider-file", provider, "manifest.yaml"))
         assert response.status_code == 200
         body = response.content.decode()
@@ -259,7 +259,7 @@ class TestFileView:
 
     def test_the_line_parameter_marks_that_line(self, client: Client, personas) -> None:
         provider = make_provider(personas.team)
-        client.force_login(personas.alice)
+        client.force_login(personas.victor)
         response = client.get(
             url("catalog:provider-file", provider, "manifest.yaml") + "&line=3"
         )
@@ -354,7 +354,7 @@ class TestFileView:
 
     def test_a_binary_file_shows_its_size_only(self, client: Client, personas) -> None:
         provider = provider_with(personas.team, {"data/blob.bin": BINARY})
-        client.force_login(personas.alice)
+        client.force_login(personas.victor)
         body = client.get(
             url("catalog:provider-file", provider, "data/blob.bin")
         ).content.decode()

@@ -72,10 +72,14 @@ class TestFindingsTab:
 
     def test_the_link_lands_on_the_marked_line(self, client: Client, personas) -> None:
         provider = flawed_provider(personas.team)
-        client.force_login(personas.alice)
+        client.force_login(personas.victor)
         page = url("catalog:provider-file", provider, "?path=manifest.yaml&line=1")
         body = client.get(page).content.decode()
         assert '<tr id="L1" class="hl">' in body
+        # An editor's editor opens at that line.
+        client.force_login(personas.alice)
+        body = client.get(page).content.decode()
+        assert 'data-line="1"' in body
 
     def test_a_finding_about_a_missing_file_is_not_linked(
         self, client: Client, personas

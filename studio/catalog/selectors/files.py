@@ -9,6 +9,7 @@ are read in full.
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 import zipfile
@@ -248,3 +249,45 @@ def source_zip(provider: Provider) -> bytes:
             info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
             archive.writestr(info, bytes(content))
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    """One row of a side-by-side comparison: a line of each version, or a gap."""
+
+    kind: str  # "same", "changed", "gap" (lines left out between hunks)
+    left_number: int | None
+    left: str
+    right_number: int | None
+    right: str
+
+
+def side_by_side(left: str, right: str, *, context: int = 3) -> list[SideBySideRow]:
+    """The lines that differ between two texts, side by side, with `context`
+    unchanged lines around each change."""
+    a, b = left.splitlines(), right.splitlines()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    rows: list[SideBySideRow] = []
+    for n, group in enumerate(matcher.get_grouped_opcodes(context)):
+        if n or (group and (group[0][1] or group[0][3])):
+            rows.append(SideBySideRow("gap", None, "", None, ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                    rows.append(SideBySideRow("same", i + 1, a[i], j + 1, b[j]))
+                continue
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                rows.append(
+                    SideBySideRow(
+                        "changed",
+                        i + 1 if i < i2 else None,
+                        a[i] if i < i2 else "",
+                        j + 1 if j < j2 else None,
+                        b[j] if j < j2 else "",
+                    )
+                )
+    return rows

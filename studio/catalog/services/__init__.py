@@ -148,14 +148,49 @@ def provider_edit(
     `lock_version` is the version the editor saw; None skips the check (bulk
     jobs that re-read first). A stale version raises StaleEdit.
     """
+
+    def edited(locked: Provider) -> tuple[PluginFiles, PluginDocument]:
+        doc = provider_document(locked)
+        change(doc)
+        # The edited document indexes what its dump holds: no second parse.
+        return dump_document(doc), doc
+
+    return _edit(provider, lock_version, edited)
+
+
+def provider_edit_files(
+    *,
+    provider: Provider,
+    lock_version: int | None,
+    change: Callable[[PluginFiles], PluginFiles],
+) -> SaveResult:
+    """Apply `change` to the provider's files (path -> bytes) and save the result.
+
+    The file editor's way through `provider_edit`'s transaction, lock and
+    refresh: `change` sees the locked provider's files and may refuse (its
+    exception rolls everything back, StaleEdit included); the files it returns
+    must still load as a plugin document (DocumentError otherwise).
+    """
+
+    def edited(locked: Provider) -> tuple[PluginFiles, PluginDocument]:
+        files = change(provider_files(locked))
+        return files, load_document(files)
+
+    return _edit(provider, lock_version, edited)
+
+
+def _edit(
+    provider: Provider,
+    lock_version: int | None,
+    edited: Callable[[Provider], tuple[PluginFiles, PluginDocument]],
+) -> SaveResult:
+    """Lock the provider, refuse a stale version, write what `edited` gives."""
     with transaction.atomic():
         locked = Provider.objects.select_for_update().get(pk=provider.pk)
         if lock_version is not None and locked.lock_version != lock_version:
             raise StaleEdit(locked)
-        doc = provider_document(locked)
-        change(doc)
-        # The edited document indexes what its dump holds: no second parse.
-        result = _write_files(locked, dump_document(doc), doc=doc)
+        files, doc = edited(locked)
+        result = _write_files(locked, files, doc=doc)
     provider.refresh_from_db()
     return result
 

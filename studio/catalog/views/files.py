@@ -1,4 +1,5 @@
-"""Views of the provider page: the files and findings sections (all reads).
+"""Views of the provider page: the files and findings sections (the reads;
+file_edits.py writes).
 
 Files are looked up among the provider's own rows by exact path, never on a
 file system. The raw endpoint serves bytes under a Content-Security-Policy
@@ -21,6 +22,7 @@ from ..models import Membership, Provider, ProviderFile
 from ..provider_page import provider_context
 from ..selectors import files as file_selectors
 from ..selectors import findings as finding_selectors
+from .file_edits import files_context
 
 # Nothing runs and nothing loads: an SVG may only use its inline styles.
 RAW_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -46,10 +48,7 @@ def _line_param(request: AuthedHttpRequest) -> int | None:
 @login_required
 def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
-    context = provider_context(provider, membership, "files") | {
-        "listing": file_selectors.file_listing(provider),
-        "preview": None,
-    }
+    context = files_context(provider, membership, None)
     return render_page(request, "catalog/provider_files.html", context)
 
 
@@ -57,11 +56,7 @@ def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
 @login_required
 def provider_file_view(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     row, provider, membership = _get_file_for_user(request, provider_id)
-    context = provider_context(provider, membership, "files") | {
-        "listing": file_selectors.file_listing(provider),
-        "preview": file_selectors.file_preview(row),
-        "line": _line_param(request),
-    }
+    context = files_context(provider, membership, row, line=_line_param(request))
     # htmx gets the whole section, so the tree marks the file now selected.
     return render_page(request, "catalog/provider_files.html", context)
 
