@@ -9,6 +9,7 @@ rebuilds exactly what the first attempt built.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +20,8 @@ from studio.catalog.models import Provider, Team
 from studio.pluginfmt import signing
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.package import read_zip
+from studio.pluginfmt.precheck import InstallResult
+from studio.pluginfmt.verify import Finding, findings_from_json
 
 from .steps import (
     BuildEvent,
@@ -332,3 +335,122 @@ class Build(models.Model):
     def mark_pruned(self, now: datetime | None = None) -> None:
         self.artifact = ""
         self.pruned_at = now or timezone.now()
+
+
+class MarketplaceCheck(models.Model):
+    """The Marketplace pre-check of a succeeded build (one per build, re-runnable).
+
+    Run by a worker after the build succeeds (and again on request), never in
+    a request: the install test starts the plugin. A run owns the row while it
+    says `running` with the run's attempt; a re-run bumps the attempt, so an
+    older run that finishes late writes nothing.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"  # the check itself could not run (not the plugin's verdict)
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    build = models.OneToOneField(
+        Build, on_delete=models.CASCADE, related_name="marketplace_check"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # pluginfmt `findings_to_json` of the pre-check; the install test's
+    # `InstallResult.as_dict()` ({} until it ran).
+    findings = models.JSONField(default=list, blank=True)
+    install = models.JSONField(default=dict, blank=True)
+    blocking_count = models.PositiveIntegerField(default=0)
+    advisory_count = models.PositiveIntegerField(default=0)
+    # The last release the version was compared with ("" when there was none).
+    compared_with = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attempt__gte=1), name="marketplace_check_attempt_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"marketplace check of build {self.build_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    def is_stale(self, now: datetime, stale_seconds: int) -> bool:
+        """Queued or running for longer than any run takes: its worker is gone."""
+        return self.is_active and now - self.queued_at > timedelta(
+            seconds=stale_seconds
+        )
+
+    @property
+    def is_waiting(self) -> bool:
+        """Queued or running, and not yet given up on (the panel polls)."""
+        return self.is_active and not self.is_stale(
+            timezone.now(), settings.MARKETPLACE_CHECK_STALE_SECONDS
+        )
+
+    def finding_records(self) -> list[Finding]:
+        """The stored findings, blocking first."""
+        return findings_from_json(self.findings)
+
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.finding_records() if f.severity == "error"]
+
+    def advisory(self) -> list[Finding]:
+        return [f for f in self.finding_records() if f.severity != "error"]
+
+    def install_result(self) -> InstallResult | None:
+        return InstallResult.from_dict(self.install)
+
+    # ---- state changes (callers save)
+
+    def requeue(self, *, user: Any, now: datetime | None = None) -> None:
+        """Queue a new run of the check, as its next attempt."""
+        now = now or timezone.now()
+        if self.pk is not None:
+            self.attempt += 1
+        self.status = self.Status.QUEUED
+        self.requested_by = user
+        self.queued_at = now
+        self.started_at = None
+        self.finished_at = None
+        self.error = ""
+
+    def record(
+        self,
+        *,
+        findings: list[dict[str, Any]],
+        install: dict[str, Any],
+        compared_with: str,
+        now: datetime | None = None,
+    ) -> None:
+        """Keep a finished run's findings and counts."""
+        self.status = self.Status.DONE
+        self.findings = findings
+        self.install = install
+        self.blocking_count = sum(1 for f in findings if f.get("severity") == "error")
+        self.advisory_count = len(findings) - self.blocking_count
+        self.compared_with = compared_with[:64]
+        self.error = ""
+        self.finished_at = now or timezone.now()
+
+    def mark_failed(self, message: str, now: datetime | None = None) -> None:
+        self.status = self.Status.FAILED
+        self.error = message
+        self.finished_at = now or timezone.now()

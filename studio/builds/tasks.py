@@ -34,6 +34,12 @@ def build_run(self: Task, *, build_id: int, attempt: int = 1) -> None:
     )
 
 
+@shared_task(name="studio.builds.tasks.marketplace_check_run")
+def marketplace_check_run(*, check_id: int, attempt: int) -> None:
+    """Run one attempt of a build's Marketplace pre-check (queue `builds`)."""
+    services.marketplace_check_run(check_id=check_id, attempt=attempt)
+
+
 _stop_reaping = threading.Event()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import marketplace_views, views
 
 app_name = "builds"
 
@@ -23,6 +23,16 @@ urlpatterns = [
     path("builds/<int:build_id>/cancel", views.build_cancel, name="build-cancel"),
     path("builds/<int:build_id>/retry", views.build_retry, name="build-retry"),
     path("builds/<int:build_id>/download", views.build_download, name="build-download"),
+    path(
+        "builds/<int:build_id>/marketplace",
+        marketplace_views.build_readiness,
+        name="build-readiness",
+    ),
+    path(
+        "builds/<int:build_id>/marketplace/check",
+        marketplace_views.build_readiness_check,
+        name="build-readiness-check",
+    ),
     path(
         "teams/<slug:team_slug>/signing-keys/",
         views.signing_keys,

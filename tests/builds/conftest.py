@@ -45,7 +45,11 @@ def storage(settings: Any, tmp_path: Path) -> Path:
 
 
 class Published(list[dict[str, Any]]):
-    """Build tasks sent to the (stand-in) broker."""
+    """Build tasks sent to the (stand-in) broker; `checks`: Marketplace checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks: list[dict[str, Any]] = []
 
 
 @pytest.fixture
@@ -60,7 +64,14 @@ def broker(monkeypatch: pytest.MonkeyPatch, storage: Path, settings: Any) -> Pub
         "apply_async",
         lambda kwargs=None, **options: sent.append(kwargs or {}),
     )
+    monkeypatch.setattr(
+        tasks.marketplace_check_run,
+        "apply_async",
+        lambda kwargs=None, **options: sent.checks.append(kwargs or {}),
+    )
     settings.BUILD_SMOKE_RUNNER = "tests.builds.runners.passing"
+    # Tests of the Marketplace check turn it on (tests/builds/test_readiness.py).
+    settings.MARKETPLACE_CHECK_AFTER_BUILD = False
     return sent
 
 
@@ -172,7 +183,13 @@ def workers(
     }
     pool = Workers(
         redis_url,
-        {"STORAGE_DIR": str(storage_dir), "SMOKE_VENV_DIR": str(SDK_CACHE)},
+        {
+            "STORAGE_DIR": str(storage_dir),
+            "SMOKE_VENV_DIR": str(SDK_CACHE),
+            # A worker that checks every build for the Marketplace is started
+            # with MARKETPLACE_CHECK_AFTER_BUILD="1" (tests/builds/test_readiness.py).
+            "MARKETPLACE_CHECK_AFTER_BUILD": "0",
+        },
         ROOT / "var",
     )
     try:

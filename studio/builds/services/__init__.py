@@ -1,5 +1,5 @@
 """Workflows of builds: start, cancel, retry, run, reap, prune; signing keys;
-downloads; deleting a provider with its builds."""
+downloads; the Marketplace pre-check; deleting a provider with its builds."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .builds import (
 from .downloads import download_record, signature_note
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
 from .providers import ProviderInUse, provider_delete
+from .readiness import NotCheckable, marketplace_check_run, marketplace_check_start
 from .signing_keys import (
     daemon_settings,
     signing_key_deactivate,
@@ -34,6 +35,7 @@ __all__ = [
     "SIGNING_CATEGORY",
     "BuildInProgress",
     "NotCancellable",
+    "NotCheckable",
     "NotRetryable",
     "ProviderInUse",
     "QueueUnavailable",
@@ -50,6 +52,8 @@ __all__ = [
     "builds_reap_stale",
     "daemon_settings",
     "download_record",
+    "marketplace_check_run",
+    "marketplace_check_start",
     "provider_delete",
     "publish",
     "signature_note",

@@ -47,7 +47,7 @@ from ..models import (
 )
 from ..steps import StepRecord, StepStatus
 from . import builds as build_services
-from . import notices
+from . import notices, readiness
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +408,11 @@ class _Run:
 
     def finish_succeeded(self) -> None:
         self.build.mark_succeeded()
-        self.save("status", "error", "finished_at")
+        # The Marketplace check is queued with the success, so a page that sees
+        # the build succeeded also sees its check coming.
+        with transaction.atomic():
+            self.save("status", "error", "finished_at")
+            readiness.after_build(self.build)
         self.tell_starter()
         if self.build.kind == Build.Kind.DEV:
             try:

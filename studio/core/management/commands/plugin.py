@@ -21,6 +21,7 @@ from studio.core.plugin_cli import (
     CommandExit,
     exit_status_help,
     files,
+    marketplace,
     providers,
 )
 from studio.pluginfmt import signing
@@ -147,6 +148,16 @@ class Command(BaseCommand):
             "smoke: 1 when the plugin does not start or does not answer.",
         )
         p.add_argument("path")
+        marketplace.add_precheck_arguments(
+            sub(
+                "precheck",
+                "Check a plugin folder, zip or .difypkg against the Dify Marketplace's "
+                "gate (its CI, its validator, its reviewers); the install test starts "
+                "the plugin.",
+                "precheck: 0 when nothing blocks the Marketplace submission, even with "
+                "advisory findings; 1 when a finding blocks it.",
+            )
+        )
         from studio.builds.cli import add_build_arguments
 
         add_build_arguments(
@@ -202,6 +213,7 @@ HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "export": providers.handle_export,
     "build": providers.handle_build,
     "smoke": files.handle_smoke,
+    "precheck": marketplace.handle_precheck,
     "reverify": providers.handle_reverify,
     "recheck-icons": providers.handle_recheck_icons,
 }
