@@ -15,9 +15,9 @@ import re
 from urllib.parse import urlsplit
 
 # The toolkit's admitted source hosts (source_hosts.py), matched exactly or
-# with a `www.` prefix. Its list also admits one vendor's own GitLab, which is
-# that vendor's business, not a host a new author would choose.
-SOURCE_HOSTS = (
+# with a `www.` prefix: the public forges, then the self-hosted forges it
+# admitted one by one (messages name only the public ones).
+PUBLIC_FORGES = (
     "github.com",
     "gitlab.com",
     "bitbucket.org",
@@ -25,7 +25,8 @@ SOURCE_HOSTS = (
     "codeberg.org",
     "git.sr.ht",
 )
-SOURCE_HOSTS_TEXT = ", ".join(SOURCE_HOSTS)
+SOURCE_HOSTS = (*PUBLIC_FORGES, "gitlab.anchnet.com")
+SOURCE_HOSTS_TEXT = ", ".join(PUBLIC_FORGES)
 
 # The placeholder sentence of `dify plugin init`'s PRIVACY.md, which the
 # validator refuses as an unanswered policy.
@@ -76,8 +77,8 @@ def repo_problem(value: str, *, https_only: bool = False) -> str:
     host = (parts.hostname or "").lower()
     if host.removeprefix("www.") not in SOURCE_HOSTS:
         return (
-            f"the Marketplace accepts source repositories on {SOURCE_HOSTS_TEXT} "
-            f"only, not on {host or value}"
+            f"the Marketplace accepts source repositories on {SOURCE_HOSTS_TEXT}, "
+            f"not on {host or value}"
         )
     rest = value[len(parts.scheme) + 3 + len(parts.netloc) :]
     if not _URL_PATH.fullmatch(rest) or not rest.strip("/"):

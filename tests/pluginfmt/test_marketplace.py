@@ -39,6 +39,7 @@ class TestRepoProblem:
             "https://gitee.com/acme/gateway",
             "https://codeberg.org/acme/gateway",
             "https://git.sr.ht/~acme/gateway",
+            "https://gitlab.anchnet.com/ai/plugin",
         ],
     )
     def test_it_takes_a_repository_on_each_admitted_host(self, url: str) -> None:
