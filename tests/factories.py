@@ -42,7 +42,10 @@ def make_new_plugin(
     model_types: list[str] | None = None,
     methods: list[str] | None = None,
     runtime: str = "openai-compatible",
+    repo: str | None = None,
+    contact: str = "dev@acme.example",
 ) -> NewPlugin:
+    """A new plugin as an author fills the form in, repository and contact too."""
     return NewPlugin(
         author=author,
         name=name,
@@ -51,6 +54,8 @@ def make_new_plugin(
         model_types=model_types or ["llm"],
         configurate_methods=methods or ["predefined-model", "customizable-model"],
         runtime=runtime,
+        repo=f"https://github.com/{author}/{name}" if repo is None else repo,
+        contact=contact,
     )
 
 

@@ -62,7 +62,10 @@ def post_data(provider: Provider, **changes: Any) -> dict[str, Any]:
         "label_en_US": "Gateway",
         "description_en_US": "The gateway models",
         "background": "#E5E7EB",
-        "minimum_dify_version": "",
+        "minimum_dify_version": "1.4.0",
+        "repo": "https://github.com/acme/gateway",
+        "contact": "dev@acme.example",
+        "privacy": "PRIVACY.md",
     }
     for key, value in changes.items():
         if value is None:
@@ -184,7 +187,10 @@ class TestGeneralSave:
             ),
         )
         provider.refresh_from_db()
-        alice.post(url(provider), post_data(provider, background=""))
+        alice.post(
+            url(provider),
+            post_data(provider, background="", minimum_dify_version=""),
+        )
         manifest, declaration = data_of(provider)
         assert "help" not in declaration
         assert "background" not in declaration

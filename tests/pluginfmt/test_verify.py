@@ -48,6 +48,8 @@ meta:
     entrypoint: main
 created_at: 2026-01-01T00:00:00Z
 privacy: PRIVACY.md
+repo: https://github.com/studio/echo
+contact: echo@example.com
 """
 
 PROVIDER = """\

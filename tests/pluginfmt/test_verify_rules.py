@@ -280,8 +280,13 @@ BREAKS = [
         MANIFEST,
         25,
     ),
-    Break("manifest.repo.url", append(MANIFEST, "repo: my repo\n"), MANIFEST, 27),
-    Break("manifest.tags.unknown", append(MANIFEST, "tags:\n  - llm\n"), MANIFEST, 28),
+    Break(
+        "manifest.repo.url",
+        edit(MANIFEST, "repo: https://github.com/studio/echo", "repo: my repo"),
+        MANIFEST,
+        27,
+    ),
+    Break("manifest.tags.unknown", append(MANIFEST, "tags:\n  - llm\n"), MANIFEST, 30),
     # provider YAML
     Break("provider.not-mapping", write(PROVIDER, "- echo\n"), PROVIDER, 1),
     Break(
@@ -818,7 +823,7 @@ WARNINGS = [
         MANIFEST,
         23,
     ),
-    Break("manifest.unknown-key", append(MANIFEST, "lable: Echo\n"), MANIFEST, 27),
+    Break("manifest.unknown-key", append(MANIFEST, "lable: Echo\n"), MANIFEST, 29),
     Break(
         "manifest.privacy.missing",
         edit(MANIFEST, "privacy: PRIVACY.md\n", ""),

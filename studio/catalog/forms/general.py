@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.core.validators import URLValidator
@@ -11,7 +12,14 @@ from packaging.version import InvalidVersion, Version
 from studio.pluginfmt.verify.manifest import TAGS
 
 from ..services.general import GeneralValues
-from .providers import LANGUAGES, clean_icon
+from .providers import (
+    LANGUAGES,
+    clean_contact,
+    clean_icon,
+    clean_privacy,
+    clean_repo,
+    marketplace_fields,
+)
 
 # The daemon's manifest version rule (Go `\w` is ASCII), format doc §2.1.
 VERSION_RE = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}(-[0-9A-Za-z_]{1,16})?$")
@@ -103,6 +111,24 @@ class GeneralForm(forms.Form):
     def clean_icon_dark(self) -> tuple[str, bytes] | None:
         return clean_icon(self.cleaned_data.get("icon_dark"))
 
+    # A value that is still the saved one passes as it is: an imported plugin
+    # keeps its own `repo`, `contact` and `privacy` (e.g. a self-hosted forge)
+    # through edits of other fields.
+    def clean_repo(self) -> str:
+        return self._unchanged_or("repo", clean_repo)
+
+    def clean_contact(self) -> str:
+        return self._unchanged_or("contact", clean_contact)
+
+    def clean_privacy(self) -> str:
+        return self._unchanged_or("privacy", clean_privacy)
+
+    def _unchanged_or(self, name: str, clean: Callable[[str], str]) -> str:
+        value: str = self.cleaned_data[name]
+        if value and value == self.initial.get(name):
+            return value
+        return clean(value)
+
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
@@ -146,6 +172,9 @@ class GeneralForm(forms.Form):
             tags=list(data["tags"]),
             icon=data.get("icon"),
             icon_dark=data.get("icon_dark"),
+            repo=data["repo"],
+            contact=data["contact"],
+            privacy=data["privacy"],
         )
 
     def language_rows(self) -> list[tuple[str, str, list[forms.BoundField]]]:
@@ -162,6 +191,9 @@ class GeneralForm(forms.Form):
             "background": values.background,
             "minimum_dify_version": values.minimum_dify_version,
             "tags": [t for t in values.tags if t in TAGS],
+            "repo": values.repo,
+            "contact": values.contact,
+            "privacy": values.privacy,
         }
         for prefix in I18N_LIMITS:
             texts = getattr(values, prefix)
@@ -178,3 +210,5 @@ for _prefix, (_label, _limit) in I18N_LIMITS.items():
             required=_lang == "en_US" and _prefix in ("label", "description"),
             strip=True,
         )
+
+GeneralForm.base_fields.update(marketplace_fields())

@@ -7,7 +7,9 @@ import uuid
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 
+from studio.pluginfmt import marketplace
 from studio.pluginfmt.document import CONFIGURATE_METHODS, MODEL_TYPE_KEYS
 from studio.pluginfmt.icons import SvgProblem, looks_like_svg, svg_problems
 from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE
@@ -95,6 +97,84 @@ def svg_refusal(name: str, problems: list[SvgProblem]) -> str:
     return text + ". Export a plain SVG (shapes, gradients, text) and try again."
 
 
+def clean_repo(value: str) -> str:
+    """An https URL of a repository on a host the Marketplace accepts, or ""."""
+    if not value:
+        return ""
+    problem = marketplace.repo_problem(value, https_only=True)
+    if problem:
+        raise forms.ValidationError(f"Not a source repository URL: {problem}.")
+    return value
+
+
+def clean_contact(value: str) -> str:
+    """One email address the Marketplace accepts, or ""."""
+    if value and not marketplace.is_email(value):
+        raise forms.ValidationError("Enter one email address, such as you@example.com.")
+    return value
+
+
+def clean_privacy(value: str) -> str:
+    """A file path inside the plugin, or an https URL, or ""."""
+    if not value:
+        return ""
+    if marketplace.has_scheme(value):
+        try:
+            URLValidator(schemes=["https"])(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                "Use an https:// URL, or a file in the plugin such as PRIVACY.md."
+            ) from None
+        return value
+    problem = marketplace.privacy_path_problem(value)
+    if problem:
+        raise forms.ValidationError(f"Not a file in the plugin: {problem}.")
+    return value
+
+
+MARKETPLACE_FIELDS = ("repo", "contact", "privacy")
+
+
+def marketplace_fields() -> dict[str, forms.Field]:
+    """Source repository, contact and privacy policy: optional in the studio,
+    required by the Marketplace."""
+    return {
+        "repo": forms.CharField(
+            label="Source repository",
+            max_length=marketplace.MAX_URL,
+            required=False,
+            help_text=(
+                f"An https URL on {marketplace.SOURCE_HOSTS_TEXT}; also linked from "
+                "README.md."
+            ),
+            # A text input (styled like the others); the server judges the URL.
+            widget=forms.TextInput(
+                attrs={
+                    "placeholder": "https://github.com/you/plugin",
+                    "inputmode": "url",
+                    "autocomplete": "url",
+                }
+            ),
+        ),
+        "contact": forms.CharField(
+            label="Contact email",
+            max_length=marketplace.MAX_CONTACT,
+            required=False,
+            help_text="Where users and Marketplace reviewers reach you.",
+            widget=forms.EmailInput(attrs={"placeholder": "you@example.com"}),
+        ),
+        "privacy": forms.CharField(
+            label="Privacy policy",
+            max_length=marketplace.MAX_URL,
+            required=False,
+            help_text=(
+                "A file in the plugin (made from a template if it does not exist) "
+                "or an https URL."
+            ),
+        ),
+    }
+
+
 def i18n_fields(prefix: str, label: str, *, max_length: int) -> dict:
     """One text field per Dify language; en_US required."""
     return {
@@ -145,6 +225,15 @@ class NewProviderForm(forms.Form):
     def clean_icon_dark(self) -> tuple[str, bytes] | None:
         return clean_icon(self.cleaned_data.get("icon_dark"))
 
+    def clean_repo(self) -> str:
+        return clean_repo(self.cleaned_data["repo"])
+
+    def clean_contact(self) -> str:
+        return clean_contact(self.cleaned_data["contact"])
+
+    def clean_privacy(self) -> str:
+        return clean_privacy(self.cleaned_data["privacy"])
+
     def i18n(self, prefix: str) -> dict[str, str]:
         return {
             lang: self.cleaned_data[f"{prefix}_{lang}"]
@@ -158,7 +247,12 @@ class NewProviderForm(forms.Form):
             for lang, name in LANGUAGES
         ]
 
+    def marketplace_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in MARKETPLACE_FIELDS]
 
+
+NewProviderForm.base_fields.update(marketplace_fields())
+NewProviderForm.base_fields["privacy"].initial = marketplace.PRIVACY_DEFAULT
 NewProviderForm.base_fields.update(i18n_fields("label", "Label", max_length=200))
 NewProviderForm.base_fields.update(
     i18n_fields("description", "Description", max_length=1000)

@@ -42,7 +42,16 @@ def general_values(provider: Provider) -> GeneralValues:
         tags=[text(t) for t in tags] if isinstance(tags, list) else [],
         icon=text(manifest.get("icon")),
         icon_dark=text(manifest.get("icon_dark")),
+        repo=_scalar(manifest.get("repo")),
+        contact=_scalar(manifest.get("contact")),
+        privacy=_scalar(manifest.get("privacy")),
     )
+
+
+def _scalar(value: Any) -> str:
+    # A mapping or list where text belongs is the verifier's to report; the
+    # form starts empty rather than showing a Python repr.
+    return "" if isinstance(value, (dict, list)) else text(value)
 
 
 # ---------------------------------------------------------------- findings
@@ -50,6 +59,7 @@ def general_values(provider: Provider) -> GeneralValues:
 MANIFEST = "manifest.yaml"
 # Keys of the provider YAML that other sections edit (and show findings of).
 OTHER_SECTIONS = ("provider_credential_schema", "model_credential_schema", "models")
+MARKETPLACE_KEYS = ("repo", "contact", "privacy")
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,9 @@ class GeneralFindings:
     tags: Marker
     icon: Marker
     icon_dark: Marker
+    repo: Marker
+    contact: Marker
+    privacy: Marker
     # Findings of manifest.yaml and the provider YAML no field above owns and
     # no other section shows (unknown keys, types, plugin id, ...).
     other: Marker
@@ -111,6 +124,16 @@ def general_findings(provider: Provider) -> GeneralFindings:
         + declaration.at("icon_large_dark")
         + icon_files("icon_dark"),
     }
+    # The Marketplace's keys are placed by rule: a missing key has no line of
+    # its own (its finding points at the top of the file, i.e. another key).
+    by_rule = {
+        key: [f for f in manifest.findings if f.rule.startswith(f"manifest.{key}.")]
+        for key in MARKETPLACE_KEYS
+    }
+    taken = {id(f) for found in by_rule.values() for f in found}
+    placed = {
+        key: [f for f in found if id(f) not in taken] for key, found in placed.items()
+    } | by_rule
     elsewhere = [f for key in OTHER_SECTIONS for f in declaration.at(key)]
     other = manifest.rest(*placed.values()) + declaration.rest(
         *placed.values(), elsewhere

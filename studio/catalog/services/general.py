@@ -14,10 +14,13 @@ from typing import Any
 from studio.catalog.models import Provider
 from studio.pluginfmt.document import I18n, Meta, PluginDocument, ProviderHelp, Spec
 from studio.pluginfmt.document.edits import merge_i18n, text
+from studio.pluginfmt.marketplace import privacy_file
+from studio.pluginfmt.scaffold import link_source, privacy_policy
 
 from . import SaveResult, provider_edit
 
 ASSETS = "_assets/"
+README = "README.md"
 LIGHT_ICON = "icon"
 DARK_ICON = "icon-dark"
 PROVIDER_ICON_KEYS = ("icon_small", "icon_large")
@@ -41,6 +44,9 @@ class GeneralValues:
     tags: list[str] = field(default_factory=list)
     icon: Any = None
     icon_dark: Any = None
+    repo: str = ""
+    contact: str = ""
+    privacy: str = ""
 
 
 def _unset(spec: Spec, name: str) -> None:
@@ -64,7 +70,7 @@ def _set_i18n(spec: Spec, name: str, new: dict[str, str]) -> None:
 
 
 def _set_text(spec: Spec, name: str, new: str) -> None:
-    old = getattr(spec, name)
+    old = getattr(spec, name, None)  # `contact` is no declared field: an extra
     if not new:
         _unset(spec, name)
     elif old is None or text(old) != new:
@@ -112,7 +118,8 @@ def provider_general_update(
     *, provider: Provider, lock_version: int, values: GeneralValues
 ) -> SaveResult:
     """Save the general section: texts in both YAML files, version, help link,
-    background, minimum Dify version, tags and replaced icons."""
+    background, minimum Dify version, tags, replaced icons, and what the
+    Marketplace asks for (source repository, contact, privacy policy)."""
 
     def change(doc: PluginDocument) -> None:
         manifest = doc.manifest.spec
@@ -147,5 +154,33 @@ def provider_general_update(
             _replace_icon(doc, values.icon, dark=False)
         if values.icon_dark:
             _replace_icon(doc, values.icon_dark, dark=True)
+        _set_marketplace(doc, values)
 
     return provider_edit(provider=provider, lock_version=lock_version, change=change)
+
+
+def _set_marketplace(doc: PluginDocument, values: GeneralValues) -> None:
+    """Write `repo`, `contact` and `privacy`; link a new repo from README.md and
+    give a newly chosen privacy path that names no file yet the studio's policy."""
+    manifest = doc.manifest.spec
+    old_repo = text(manifest.repo) if manifest.repo is not None else ""
+    old_privacy = text(manifest.privacy) if manifest.privacy is not None else ""
+    _set_text(manifest, "repo", values.repo)
+    _set_text(manifest, "contact", values.contact)
+    _set_text(manifest, "privacy", values.privacy)
+    readme = doc.files.get(README)
+    if values.repo != old_repo and readme is not None:
+        linked = link_source(
+            readme.decode("utf-8", "replace"), old=old_repo, new=values.repo
+        )
+        if linked.encode() != readme:
+            doc.files[README] = linked.encode()
+    # Only a path the author just chose: a plugin imported without its policy
+    # file is not given one behind its author's back.
+    policy = privacy_file(values.privacy) if values.privacy != old_privacy else None
+    if policy and policy not in doc.files:
+        label = manifest.label.en_US if manifest.label is not None else None
+        doc.files[policy] = privacy_policy(
+            label=text(label) if label else text(manifest.name),
+            contact=values.contact,
+        ).encode()

@@ -59,6 +59,9 @@ def compare(yours: GeneralValues, saved: GeneralValues) -> list[tuple[str, str, 
             saved.minimum_dify_version,
         ),
         ("Tags", ", ".join(yours.tags), ", ".join(saved.tags)),
+        ("Source repository", yours.repo, saved.repo),
+        ("Contact email", yours.contact, saved.contact),
+        ("Privacy policy", yours.privacy, saved.privacy),
     ]
     if yours.icon:
         rows.append(("Icon", _icon_text(yours.icon), _icon_text(saved.icon)))

@@ -87,6 +87,9 @@ def provider_new(request: AuthedHttpRequest) -> HttpResponse:
             icon_dark=(f"icon-dark.{icon_dark[0]}", icon_dark[1])
             if icon_dark
             else None,
+            repo=data["repo"],
+            contact=data["contact"],
+            privacy=data["privacy"],
         )
         try:
             provider = services.provider_create(

@@ -10,6 +10,8 @@ from studio.pluginfmt.scaffold.new_plugin import OPENAI_COMPATIBLE, NewPlugin, i
 from studio.pluginfmt.scaffold.python import model_source_path
 
 MEMORY = 268435456
+BASE_DIFY = "1.4.0"
+DARK_ICON_DIFY = "1.6.0"
 
 
 def _field(
@@ -156,11 +158,24 @@ def manifest_data(
             "version": "0.0.1",
             "arch": ["amd64", "arm64"],
             "runner": {"language": "python", "version": "3.12", "entrypoint": "main"},
+            "minimum_dify_version": minimum_dify_version(plugin),
         },
         "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "privacy": "PRIVACY.md",
     }
+    for key in ("privacy", "repo", "contact"):
+        if getattr(plugin, key):
+            data[key] = getattr(plugin, key)
     return data
+
+
+def minimum_dify_version(plugin: NewPlugin) -> str:
+    """The Dify a new plugin declares it needs: 1.4.0, or 1.6.0 with a dark icon.
+
+    1.4.0 is what the corpus declares (gemini) and the first Dify whose
+    plugins have LLM multimodal output; manifest `icon_dark` came with Dify
+    1.6.0 (the SDK's README, format doc §2.1).
+    """
+    return DARK_ICON_DIFY if plugin.icon_dark else BASE_DIFY
 
 
 def provider_data(plugin: NewPlugin, *, icon: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from studio.pluginfmt.marketplace import PRIVACY_DEFAULT
+
 OPENAI_COMPATIBLE = "openai-compatible"
 CUSTOM = "custom"
 
@@ -25,6 +27,12 @@ class NewPlugin:
     icon_dark: tuple[str, bytes] | None = None
     created_at: datetime | None = None
     extra_files: dict[str, bytes] = field(default_factory=dict)
+    # What the Marketplace asks for (format doc §2.1; the studio's
+    # `marketplace` module): blank `repo`/`contact` are left out of the
+    # manifest; `privacy` is a file in the package or an http(s) URL.
+    repo: str = ""
+    contact: str = ""
+    privacy: str = PRIVACY_DEFAULT
 
 
 def camel(name: str) -> str:

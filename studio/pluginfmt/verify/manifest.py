@@ -8,6 +8,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from .. import marketplace
 from . import schema
 from .context import Context
 from .gotime import parse_go_time
@@ -438,45 +439,9 @@ def _check_created_at(ctx: Context, data: dict[str, Any], line: Any) -> None:
 
 
 def _check_optional(ctx: Context, data: dict[str, Any], line: Any) -> None:
-    privacy = data.get("privacy")
-    if privacy is None or privacy == "":
-        ctx.add(
-            "manifest.privacy.missing",
-            MANIFEST,
-            line("privacy") if "privacy" in data else line(),
-            "The manifest has no privacy policy; the Marketplace requires one.",
-        )
-    elif isinstance(privacy, str) and not URL_RE.fullmatch(privacy):
-        path = privacy.removeprefix("./")
-        if path not in ctx.files:
-            ctx.add(
-                "manifest.privacy.file-missing",
-                MANIFEST,
-                line("privacy"),
-                f"privacy names {privacy!r}, which is not in the package.",
-                value=privacy,
-            )
-        elif not ctx.files[path].strip():
-            ctx.add(
-                "manifest.privacy.empty",
-                MANIFEST,
-                line("privacy"),
-                f"The privacy policy {privacy!r} is empty.",
-                value=privacy,
-            )
-    repo = data.get("repo")
-    if (
-        isinstance(repo, (str, int, float))
-        and repo != ""
-        and not URL_RE.fullmatch(str(repo))
-    ):
-        ctx.add(
-            "manifest.repo.url",
-            MANIFEST,
-            line("repo"),
-            f"repo {str(repo)!r} is not a URL; the packager refuses it.",
-            value=repo,
-        )
+    _check_privacy(ctx, data, line)
+    _check_repo(ctx, data, line)
+    _check_contact(ctx, data, line)
     tags = data.get("tags")
     if isinstance(tags, list):
         for i, tag in enumerate(tags):
@@ -491,3 +456,121 @@ def _check_optional(ctx: Context, data: dict[str, Any], line: Any) -> None:
                     "refuses it.",
                     value=tag,
                 )
+
+
+def _check_privacy(ctx: Context, data: dict[str, Any], line: Any) -> None:
+    privacy = data.get("privacy")
+    if privacy is None or privacy == "":
+        ctx.add(
+            "manifest.privacy.missing",
+            MANIFEST,
+            line("privacy") if "privacy" in data else line(),
+            "The manifest has no privacy policy; the Marketplace requires one.",
+        )
+        return
+    if not isinstance(privacy, str):
+        return
+    if marketplace.has_scheme(privacy):
+        if not marketplace.is_http_url(privacy):
+            ctx.add(
+                "manifest.privacy.url",
+                MANIFEST,
+                line("privacy"),
+                f"privacy {privacy!r} is a URL but not http(s); the Marketplace "
+                "refuses it.",
+                value=privacy,
+            )
+        return
+    path = privacy.removeprefix("./")
+    if path.startswith("/") or ".." in path.split("/"):
+        ctx.add(
+            "manifest.privacy.outside",
+            MANIFEST,
+            line("privacy"),
+            f"privacy {privacy!r} points outside the package; the Marketplace "
+            "requires a file inside it or an http(s) URL.",
+            value=privacy,
+        )
+    elif path not in ctx.files:
+        ctx.add(
+            "manifest.privacy.file-missing",
+            MANIFEST,
+            line("privacy"),
+            f"privacy names {privacy!r}, which is not in the package.",
+            value=privacy,
+        )
+    elif not ctx.files[path].strip():
+        ctx.add(
+            "manifest.privacy.empty",
+            MANIFEST,
+            line("privacy"),
+            f"The privacy policy {privacy!r} is empty.",
+            value=privacy,
+        )
+    elif marketplace.PRIVACY_TEMPLATE_MARKER in (
+        ctx.files[path].decode("utf-8", "replace").lower()
+    ):
+        ctx.add(
+            "manifest.privacy.template",
+            MANIFEST,
+            line("privacy"),
+            f"The privacy policy {privacy!r} still holds the template's "
+            "placeholder text; the Marketplace refuses it.",
+            value=privacy,
+        )
+
+
+def _check_repo(ctx: Context, data: dict[str, Any], line: Any) -> None:
+    repo = data.get("repo")
+    if repo is None or repo == "":
+        ctx.add(
+            "manifest.repo.missing",
+            MANIFEST,
+            line("repo") if "repo" in data else line(),
+            "The manifest has no `repo`; the Marketplace requires the URL of the "
+            f"source repository ({marketplace.SOURCE_HOSTS_TEXT}).",
+        )
+        return
+    if isinstance(repo, (dict, list)):
+        return
+    text = str(repo)
+    if not URL_RE.fullmatch(text):
+        ctx.add(
+            "manifest.repo.url",
+            MANIFEST,
+            line("repo"),
+            f"repo {text!r} is not a URL; the packager refuses it.",
+            value=repo,
+        )
+        return
+    problem = marketplace.repo_problem(text)
+    if problem:
+        ctx.add(
+            "manifest.repo.host",
+            MANIFEST,
+            line("repo"),
+            f"repo {text!r} is no source repository the Marketplace accepts: "
+            f"{problem}.",
+            value=repo,
+        )
+
+
+def _check_contact(ctx: Context, data: dict[str, Any], line: Any) -> None:
+    contact = data.get("contact")
+    if contact is None or contact == "":
+        ctx.add(
+            "manifest.contact.missing",
+            MANIFEST,
+            line("contact") if "contact" in data else line(),
+            "The manifest has no `contact`; the Marketplace requires an email "
+            "address for the plugin's users and reviewers.",
+        )
+    elif not (isinstance(contact, str) and marketplace.is_email(contact)):
+        ctx.add(
+            "manifest.contact.email",
+            MANIFEST,
+            line("contact"),
+            f"contact is {describe(contact)}, not an email address; the "
+            "Marketplace refuses it.",
+            value=contact,
+        )

@@ -214,9 +214,37 @@ manifest.privacy.empty | warning | marketplace
     The privacy policy file is empty.
     Write the privacy policy.
 
+manifest.privacy.template | warning | marketplace
+    The privacy policy still holds the template's "Please fill in" placeholder.
+    Write the privacy policy: what the plugin sends where, and what it keeps.
+
+manifest.privacy.url | warning | marketplace
+    `privacy` is a URL, but not an http(s) one; the Marketplace refuses it.
+    Use an https:// URL or a file in the package such as PRIVACY.md.
+
+manifest.privacy.outside | warning | marketplace
+    `privacy` names a path outside the package (absolute or through `..`).
+    Put the policy in the package (PRIVACY.md) or use an https:// URL.
+
 manifest.repo.url | error | package
     `repo` is not a URL.
     Use a full URL such as https://github.com/you/plugin.
+
+manifest.repo.missing | info | marketplace
+    The manifest has no `repo`; the Marketplace requires the source repository.
+    Set repo: https://github.com/you/plugin (General section in the studio).
+
+manifest.repo.host | warning | marketplace
+    `repo` is not an http(s) repository URL on a host the Marketplace accepts.
+    Use github.com, gitlab.com, bitbucket.org, gitee.com, codeberg.org or git.sr.ht.
+
+manifest.contact.missing | info | marketplace
+    The manifest has no `contact`; the Marketplace requires an email address.
+    Set contact: you@example.com (General section in the studio).
+
+manifest.contact.email | warning | marketplace
+    `contact` is not an email address; the Marketplace refuses it.
+    Set contact to one email address such as you@example.com.
 
 manifest.tags.unknown | error | package
     A tag is not in the daemon's tag list.

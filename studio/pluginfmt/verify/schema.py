@@ -380,6 +380,7 @@ MANIFEST = Map(
         "created_at": AnyValue(),  # checked on its own (timestamp formats)
         "privacy": GO_STR,
         "repo": GO_STR,
+        "contact": AnyValue(),  # Marketplace only (Dify ignores it); own rules
         "verified": BOOL,
     }
 )
