@@ -1,8 +1,8 @@
 """Where the Marketplace accepts a plugin's source repository to live.
 
-The toolkit keeps this list as its admission policy for `repo` in the
-manifest and the source link in the README: the public forges, plus vendor
-instances admitted one by one. A host matches exactly, with an optional
+The toolkit keeps one list (`marketplace.SOURCE_HOSTS`, shared with the
+verifier and the forms) as its admission policy for `repo` in the manifest
+and the source link in the README. A host matches exactly, with an optional
 `www.` in front.
 """
 
@@ -10,15 +10,7 @@ from __future__ import annotations
 
 import re
 
-SOURCE_HOSTS: tuple[str, ...] = (
-    "github.com",
-    "gitlab.com",
-    "bitbucket.org",
-    "gitee.com",
-    "codeberg.org",
-    "git.sr.ht",
-    "gitlab.anchnet.com",
-)
+from ..marketplace import SOURCE_HOSTS
 
 _HOSTS = "|".join(re.escape(host) for host in SOURCE_HOSTS)
 _URL = rf"https?://(?:www\.)?(?:{_HOSTS})/[^\s)>\"]+"
