@@ -322,6 +322,21 @@ class TestReadyPlugin:
         assert [f for f in found if f.severity == "error"] == []
         assert {f.rule for f in found} <= {"marketplace.credential-exposure"}
 
+    def test_the_studio_scaffold_with_repo_contact_and_an_own_icon_blocks_nothing(
+        self,
+    ) -> None:
+        # As authored in the studio: the new-plugin form's repository and
+        # contact, the scaffolded README, PRIVACY.md and requirements, and the
+        # author's own icon uploaded; nothing else touched.
+        from studio.pluginfmt.scaffold import scaffold
+        from tests.factories import make_new_plugin
+        from tests.pluginfmt.precheck_plugins import OWN_ICON
+
+        files = scaffold(make_new_plugin())
+        files["_assets/icon.svg"] = OWN_ICON
+
+        assert [f.rule for f in check_files(files) if f.severity == "error"] == []
+
     def test_the_studio_scaffold_with_repo_and_contact_blocks_only_on_its_icon(
         self,
     ) -> None:
