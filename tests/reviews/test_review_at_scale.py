@@ -396,3 +396,27 @@ class TestQueries:
         for page in ("changes", "text", "first", "tab"):
             assert counts[("small", page)] == counts[("big", page)], page
         clear_caches()
+
+
+class TestHtmxComment:
+    def test_a_posted_comment_shows_in_place_and_its_form_closes(
+        self, as_user: AsUser, personas: Personas
+    ) -> None:
+        from tests.factories import make_provider
+        from tests.reviews.conftest import set_price
+
+        provider = make_provider(personas.team, models=2)
+        submit(provider, personas.bob)
+        edit(provider, set_price("0.8"))
+        revision = submit(provider, personas.bob)
+        anchor = ["model", "llm", "model-000", "pricing", "input"]
+        response = as_user("carol").post(
+            reverse("reviews:comment-create", args=[provider.pk, revision.number]),
+            {"body": "Dearer?", "anchor": json.dumps(anchor), "q": "model-000"},
+            **HTMX_META,
+        )
+        body = response.content.decode()
+        assert response.status_code == 200 and "<html" not in body
+        assert '<div class="comment-here">' not in body
+        assert "Dearer?" in body and 'name="q" value="model-000"' in body
+        assert changes_shown(body) == ["notable"]

@@ -52,7 +52,9 @@ def comment_create(
         membership,
         compare=Compare.read(keep),
         # An invalid comment pinned to a change comes back open at it.
-        comment_at=comment_target(request.POST, key="anchor"),
+        comment_at=comment_target(request.POST, key="anchor")
+        if status == 400
+        else None,
         comment_form=form,
     )
     return render_page(

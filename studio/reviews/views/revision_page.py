@@ -128,7 +128,8 @@ def anchor_param(anchor: Anchor) -> str:
 
 def comment_target(data: Mapping[str, str], key: str = "comment") -> Anchor | None:
     """The place `?comment=model/llm/gpt-4o/pricing` opens a comment form at,
-    if valid (`key` "anchor": the JSON anchor a comment form posted)."""
+    if valid (`key` "anchor": the JSON anchor a change's comment form posted;
+    the place picker's values are not JSON, its form stays where it is)."""
     raw = data.get(key, "")
     if not raw:
         return None
