@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -322,12 +322,14 @@ class RevisionPage(PageMeta):
 class DiffQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base: int | None = Field(
-        default=None,
-        ge=1,
-        le=10**9,
-        description="Revision number to compare with (default: the last approved "
-        "one before it, else the one before it).",
+    base: Annotated[int, Field(ge=1, le=10**9)] | Literal["baseline", "none"] | None = (
+        Field(
+            default=None,
+            description="Revision number to compare with, `baseline` (the files "
+            "the provider had when it was created or imported) or `none` "
+            "(everything is new). Default: the last approved revision before it, "
+            "else the one before it; for a first revision the baseline, else none.",
+        )
     )
 
 
@@ -338,6 +340,17 @@ class RevisionRef(BaseModel):
     label: str
     version: str
     status: str
+
+
+class BaselineRef(BaseModel):
+    """What the provider was when it entered the studio."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["created", "imported"]
+    version: str
+    created_at: datetime
+    created_by: str | None
 
 
 class ChangeOut(BaseModel):
@@ -363,7 +376,10 @@ class DiffOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     provider: str
-    base: RevisionRef | None
+    base: RevisionRef | None = Field(description="The revision compared with.")
+    baseline: BaselineRef | None = Field(
+        default=None, description="The baseline compared with (then `base` is null)."
+    )
     head: RevisionRef
     initial: bool = Field(description="No base: everything is new.")
     level: Literal["breaking", "notable", "cosmetic"] | None

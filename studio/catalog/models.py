@@ -18,6 +18,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt.package import read_zip
+
 
 class Team(models.Model):
     name = models.CharField(max_length=100)
@@ -269,6 +272,62 @@ class ProviderFile(models.Model):
         self.size = len(content)
         self.sha256 = hashlib.sha256(content).hexdigest()
         self.updated_at = timezone.now()
+
+
+class ProviderBaseline(models.Model):
+    """What a provider was when it entered the studio, created or imported.
+
+    Its files, frozen as a zip (like `builds.BuildSource`, which the catalog
+    cannot use: builds sit above it), are what the provider's first revision
+    is compared with, so a review of an imported plugin shows what the team
+    changed and not the whole plugin as new. Written in the transaction that
+    creates the provider; never changed afterwards (a re-import as a new
+    version is a change the review shows). Providers created before baselines
+    existed have none.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "created"
+        IMPORTED = "imported", "imported"
+
+    provider = models.OneToOneField(
+        Provider, on_delete=models.CASCADE, related_name="baseline"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Daemon-style checksum of the files (`pluginfmt.checksum.files_checksum`).
+    sha256 = models.CharField(max_length=64)
+    archive = models.BinaryField()
+    file_count = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)  # uncompressed bytes
+    plugin_version = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["created", "imported"]),
+                name="provider_baseline_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"baseline of {self.provider_id} ({self.kind})"
+
+    @property
+    def label(self) -> str:
+        """`imported 2026-05-01` (UTC date)."""
+        return f"{self.kind} {self.created_at:%Y-%m-%d}"
+
+    def files(self) -> PluginFiles:
+        entries, _ = read_zip(bytes(self.archive))
+        return dict(entries)
 
 
 # ---- imports (issue 5)

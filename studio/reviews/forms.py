@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from django import forms
 
@@ -28,18 +29,22 @@ class CommentForm(forms.Form):
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    # A pluginfmt.diff anchor as JSON (["model", "llm", "gpt-4o", "pricing"]);
+    # A pluginfmt.diff anchor as JSON (["model", "llm", "gpt-4o", "pricing"])
+    # or as its percent-encoded parts joined by "/" (model/llm/gpt-4o/pricing);
     # empty for the revision as a whole.
     anchor = forms.CharField(required=False, max_length=4000)
 
     def clean_anchor(self) -> tuple[str, ...]:
-        raw = self.cleaned_data.get("anchor") or ""
-        if not raw.strip():
+        raw = (self.cleaned_data.get("anchor") or "").strip()
+        if not raw:
             return ()
-        try:
-            anchor = json.loads(raw)
-        except ValueError:
-            raise forms.ValidationError("Not a place in this plugin.") from None
+        if raw.startswith("["):
+            try:
+                anchor = json.loads(raw)
+            except ValueError:
+                raise forms.ValidationError("Not a place in this plugin.") from None
+        else:
+            anchor = [unquote(part) for part in raw.split("/")]
         if not valid_anchor(anchor):
             raise forms.ValidationError("Not a place in this plugin.")
         return tuple(anchor)

@@ -10,21 +10,24 @@ from django.db.models import QuerySet
 
 from studio.audit.models import AuditEvent
 from studio.builds.models import Build
-from studio.catalog.models import Provider, Team
+from studio.catalog.models import Provider, ProviderBaseline, Team
 from studio.pluginfmt.diff import PluginView, subject_of, value_at, value_digest
 
-from .diff import RevisionDiff, revision_diff
+from .diff import Base, RevisionDiff, revision_diff
 from .models import REVIEW_ROLES, Comment, Revision
 
 __all__ = [
+    "Base",
     "CommentView",
     "Inbox",
     "Release",
     "RevisionDiff",
     "audit_for_provider",
     "audit_for_team",
+    "baseline_of",
     "comments_for_revision",
     "default_base",
+    "draft_base",
     "inbox_counts",
     "inbox_for_user",
     "last_approved",
@@ -55,13 +58,27 @@ def last_approved(provider: Provider, *, before: int | None = None) -> Revision 
     return found.select_related("source").order_by("-number").first()
 
 
-def default_base(revision: Revision) -> Revision | None:
+def baseline_of(provider: Provider) -> ProviderBaseline | None:
+    """The files the provider had when it entered the studio (None for
+    providers created before baselines were recorded)."""
+    return (
+        ProviderBaseline.objects.filter(provider=provider)
+        .select_related("created_by")
+        .defer("archive")
+        .first()
+    )
+
+
+def default_base(
+    revision: Revision, baseline: ProviderBaseline | None = None
+) -> Base | None:
     """What a revision is compared with unless asked: the last approved one
-    before it, else the one just before it, else nothing (a first revision)."""
+    before it, else the one just before it; a first revision, the provider's
+    baseline (`baseline`, if the caller has it), else nothing."""
     approved = last_approved(revision.provider, before=revision.number)
     if approved is not None:
         return approved
-    return (
+    previous = (
         Revision.objects.filter(
             provider_id=revision.provider_id, number__lt=revision.number
         )
@@ -69,6 +86,18 @@ def default_base(revision: Revision) -> Revision | None:
         .order_by("-number")
         .first()
     )
+    if previous is not None:
+        return previous
+    return baseline or baseline_of(revision.provider)
+
+
+def draft_base(
+    provider: Provider, revisions: list[Revision], baseline: ProviderBaseline | None
+) -> Base | None:
+    """What the Review tab compares the draft with: the last approved
+    revision, else the newest, else the baseline, else nothing."""
+    approved = next((r for r in revisions if r.is_approved), None)
+    return approved or (revisions[0] if revisions else None) or baseline
 
 
 # ---------------------------------------------------------------- comments

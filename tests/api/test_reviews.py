@@ -52,9 +52,35 @@ class TestRevisionDiff:
         assert body["changes"] == []
         assert body["level"] is None
 
-    def test_a_first_revision_is_all_new(self, api: Api, revisions: Revisions) -> None:
+    def test_a_first_revision_compares_with_the_baseline(
+        self, api: Api, revisions: Revisions
+    ) -> None:
         body = api.get(url(revisions, "revisions/1/diff")).json()
-        assert body["initial"] is True and body["base"] is None
+        assert body["initial"] is False and body["base"] is None
+        assert body["baseline"]["kind"] == "created"
+        assert body["baseline"]["version"] == "0.0.1"
+        # The fixture's two models came after the provider was created.
+        assert {c["kind"] for c in body["changes"] if c["section"] == "models"} == {
+            "added"
+        }
+        same = api.get(url(revisions, "revisions/1/diff?base=baseline")).json()
+        assert same["changes"] == body["changes"]
+
+    def test_base_none_lists_everything_as_new(
+        self, api: Api, revisions: Revisions
+    ) -> None:
+        body = api.get(url(revisions, "revisions/1/diff?base=none")).json()
+        assert body["initial"] is True
+        assert body["base"] is None and body["baseline"] is None
+
+    def test_a_provider_without_a_baseline_has_none_to_compare_with(
+        self, api: Api, revisions: Revisions
+    ) -> None:
+        revisions.provider.baseline.delete()
+        first = api.get(url(revisions, "revisions/1/diff")).json()
+        assert first["initial"] is True and first["baseline"] is None
+        response = api.get(url(revisions, "revisions/1/diff?base=baseline"))
+        assert response.status_code == 404
 
     @pytest.mark.parametrize("path", ["revisions/9/diff", "revisions/2/diff?base=9"])
     def test_an_unknown_revision_is_a_404(

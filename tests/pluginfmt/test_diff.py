@@ -122,7 +122,9 @@ class TestOneChangeAtATime:
         assert change.level == Level.NOTABLE and change.kind == "changed"
         assert change.anchor == ("model", "llm", "gpt-4.1-mini", "pricing", "input")
         assert change.field == "pricing.input"
-        assert change.message == 'llm model gpt-4.1-mini input price "0.40" → "0.45"'
+        assert change.message == (
+            'llm model gpt-4.1-mini input price "0.40" → "0.45" (USD per 1M tokens)'
+        )
         assert diff.suggestion == Bump.MINOR and diff.suggested_version == "1.1.0"
         assert diff.warnings == [
             "The manifest version is still 1.0.4 but the changes are notable: "

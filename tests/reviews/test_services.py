@@ -349,7 +349,8 @@ class TestDiffOfRevisions:
         edit(provider, bump("0.0.3"))
         third = submit(provider, personas.bob)
         assert selectors.default_base(third) == first
-        assert selectors.default_base(first) is None
+        # A first revision: what the provider was when it was created.
+        assert selectors.default_base(first) == provider.baseline
         second.refresh_from_db()
         assert second.status == Revision.Status.SUPERSEDED
 

@@ -185,8 +185,11 @@ class TestRevisionDetail:
         body = page(as_user("carol").get(detail(second)))
         assert "Compared with r1 (approved, version 0.0.1), the last approved" in body
         assert 'class="level level-notable">notable' in body
+        # Under its model's heading, the change says what changed, unit in words.
+        assert "llm model model-000</h4>" in body
         assert (
-            "llm model model-000 input price &quot;0.5&quot; → &quot;0.75&quot;" in body
+            '<span class="change-message">input price &quot;0.5&quot; → '
+            "&quot;0.75&quot; (USD per 1M tokens)</span>" in body
         )
         assert "still 0.0.1 but the changes are notable" in body
         assert "Approve</button>" in body
@@ -208,8 +211,9 @@ class TestRevisionDetail:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
         assert 'class="td-add"' in body and "models/llm/model-000.yaml" in body
         first = page(as_user("carol").get(detail(revision, "?base=none")))
-        assert "First revision: nothing to compare with" in first
-        assert "llm model model-001 added" in first
+        assert "Compared with nothing: everything in r1 is listed as new" in first
+        assert "Everything is new:" in first
+        assert "Added (2)" in first and "<code>model-001</code>" in first
 
     def test_the_text_view_lists_pinned_comments_below_the_files(
         self,

@@ -103,16 +103,22 @@ def revision_diff(
     request: ApiRequest, provider_id: int, number: int, *, query: DiffQuery
 ) -> HttpResponse:
     """The schema-aware diff of revision `number` against `base` (default:
-    the last approved revision before it, else the one before it): each
-    change classified breaking, notable or cosmetic, and the version the
-    changes call for."""
+    the last approved revision before it, else the one before it; for a
+    first revision the provider's baseline): each change classified
+    breaking, notable or cosmetic, and the version the changes call for."""
     provider = get_provider_for_token(request, provider_id)
     head = _get_revision(provider.pk, number)
-    base = (
-        _get_revision(provider.pk, query.base)
-        if query.base is not None
-        else review_selectors.default_base(head)
-    )
+    base: review_selectors.Base | None
+    if query.base is None:
+        base = review_selectors.default_base(head)
+    elif query.base == "none":
+        base = None
+    elif query.base == "baseline":
+        base = review_selectors.baseline_of(provider)
+        if base is None:
+            raise not_found("baseline")
+    else:
+        base = _get_revision(provider.pk, query.base)
     try:
         diff = review_selectors.revision_diff(base=base, head=head)
     except DocumentError as exc:

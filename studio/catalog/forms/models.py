@@ -15,6 +15,7 @@ from django import forms
 
 from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
 from studio.pluginfmt.document.edits import parse_decimal
+from studio.pluginfmt.pricing import PRICE_UNITS, price_unit_text
 from studio.pluginfmt.verify import MAX_MODEL_ID, model_id_problems
 
 from ..services.models import BulkAction, InlineValues
@@ -30,10 +31,9 @@ MAX_RULES = 128  # the Go tag's limit
 MAX_VOICES = 200
 RULE_NAME_RE = re.compile(r"^[^\s<>\"'`]+$")
 CURRENCIES = ("USD", "CNY", "EUR", "GBP", "JPY", "KRW", "INR", "HKD", "SGD", "CAD")
+# Worded by `price_unit_text`, as the review diff words them.
 UNIT_PRESETS = (
-    ("0.000001", "per 1M tokens"),
-    ("0.001", "per 1K tokens"),
-    ("1", "per token"),
+    *((unit, price_unit_text(unit)) for unit in PRICE_UNITS),
     ("custom", "custom"),
 )
 PARAMETER_TYPES = ("float", "int", "string", "boolean", "text")

@@ -21,11 +21,13 @@ from django.utils.text import slugify
 from studio.catalog.models import (
     Membership,
     Provider,
+    ProviderBaseline,
     ProviderFile,
     ProviderModel,
     Role,
     Team,
 )
+from studio.pluginfmt.checksum import files_checksum
 from studio.pluginfmt.document import (
     PluginDocument,
     dump_document,
@@ -33,6 +35,7 @@ from studio.pluginfmt.document import (
     model_type_of,
 )
 from studio.pluginfmt.files import PluginFiles
+from studio.pluginfmt.package import write_zip
 from studio.pluginfmt.scaffold import NewPlugin, scaffold
 from studio.pluginfmt.verify import (
     Finding,
@@ -97,7 +100,8 @@ class SaveResult:
 
 
 def provider_create(*, team: Team, user: User | None, plugin: NewPlugin) -> Provider:
-    """Create a provider from the new-provider form: generated files and rows."""
+    """Create a provider from the new-provider form: generated files, rows and
+    its baseline (kind created)."""
     runtime = plugin.runtime
     with transaction.atomic():
         if Provider.objects.filter(
@@ -111,7 +115,9 @@ def provider_create(*, team: Team, user: User | None, plugin: NewPlugin) -> Prov
             runtime=runtime,
             created_by=user,
         )
-        _write_files(provider, scaffold(plugin))
+        files = scaffold(plugin)
+        _write_files(provider, files)
+        _record_baseline(provider, files, ProviderBaseline.Kind.CREATED, user)
     return provider
 
 
@@ -123,7 +129,8 @@ def provider_create_from_files(
     runtime: str,
     doc: PluginDocument | None = None,
 ) -> SaveResult:
-    """Create a provider holding exactly `files` (import); `doc` if already loaded."""
+    """Create a provider holding exactly `files` (import), with `files` as its
+    baseline (kind imported); `doc` if already loaded."""
     doc = doc or load_document(files)
     author = str(doc.manifest.spec.author or "")
     name = str(doc.manifest.spec.name or "")
@@ -134,7 +141,25 @@ def provider_create_from_files(
             team=team, author=author, name=name, runtime=runtime, created_by=user
         )
         result = _write_files(provider, files, doc=doc)
+        _record_baseline(provider, files, ProviderBaseline.Kind.IMPORTED, user)
     return result
+
+
+def _record_baseline(
+    provider: Provider, files: PluginFiles, kind: str, user: User | None
+) -> ProviderBaseline:
+    """Freeze `files` as what the provider was when it entered the studio."""
+    order = sorted(files, key=lambda p: p.encode("utf-8", "surrogateescape"))
+    return ProviderBaseline.objects.create(
+        provider=provider,
+        kind=kind,
+        sha256=files_checksum(files),
+        archive=write_zip((path, files[path]) for path in order),
+        file_count=len(files),
+        size=sum(len(c) for c in files.values()),
+        plugin_version=provider.version,
+        created_by=user,
+    )
 
 
 def provider_edit(

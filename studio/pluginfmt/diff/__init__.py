@@ -17,6 +17,9 @@ older version:
 From the highest class it suggests the next version (major / minor / patch)
 and warns when the manifest version was not bumped, or bumped too little.
 `text_diff` gives the line diff of every changed file, as a second view.
+`outline(diff, DiffFilter(...))` lays a big diff out to be read: filtered by
+class, model type and text, counted per class and type, grouped by section
+and model type, with added and removed models on one line each.
 
 Every change names its place with an *anchor*, a tuple of strings such as
 `("model", "llm", "gpt-4o", "pricing", "input")`; `value_at(view, anchor)`
@@ -26,9 +29,18 @@ notice when that value changed in a later version.
 
 from __future__ import annotations
 
-from .changes import SECTIONS, Change, PluginDiff, SubjectChanges
+from .changes import SECTIONS, Change, PluginDiff, SubjectChanges, group_by_subject
 from .compare import diff_documents, diff_files, diff_views
 from .levels import BUMP_FOR_LEVEL, BUMP_RANK, LEVEL_RANK, Bump, Level
+from .models import model_facts
+from .outline import (
+    DiffFilter,
+    DiffGroup,
+    DiffOutline,
+    change_model_type,
+    is_model_line,
+    outline,
+)
 from .text import MAX_TEXT_LINES, FileTextDiff, TextLine, text_diff
 from .values import MISSING, Anchor
 from .versions import bump_version, parse_version, version_bump
@@ -54,6 +66,9 @@ __all__ = [
     "Anchor",
     "Bump",
     "Change",
+    "DiffFilter",
+    "DiffGroup",
+    "DiffOutline",
     "FileTextDiff",
     "Level",
     "PluginDiff",
@@ -62,11 +77,16 @@ __all__ = [
     "TextLine",
     "anchor_label",
     "bump_version",
+    "change_model_type",
     "comment_places",
     "diff_documents",
     "diff_files",
     "diff_views",
     "empty_view",
+    "group_by_subject",
+    "is_model_line",
+    "model_facts",
+    "outline",
     "parse_version",
     "plugin_view",
     "subject_of",

@@ -115,20 +115,7 @@ class PluginDiff:
 
     def by_section(self) -> list[tuple[str, list[SubjectChanges]]]:
         """Changes grouped by section, then by subject, in document order."""
-        out: list[tuple[str, list[SubjectChanges]]] = []
-        for section in SECTIONS:
-            groups: dict[Anchor, list[Change]] = {}
-            for change in self.changes:
-                if change.section == section:
-                    groups.setdefault(change.subject, []).append(change)
-            if groups:
-                out.append(
-                    (
-                        section,
-                        [SubjectChanges(section, s, cs) for s, cs in groups.items()],
-                    )
-                )
-        return out
+        return group_by_subject(self.changes)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (for the API)."""
@@ -144,3 +131,20 @@ class PluginDiff:
             "counts": self.counts(),
             "changes": [c.as_dict() for c in self.changes],
         }
+
+
+def group_by_subject(
+    changes: list[Change],
+) -> list[tuple[str, list[SubjectChanges]]]:
+    """Changes grouped by section (in `SECTIONS` order), then by subject in
+    the order they come."""
+    grouped: dict[str, dict[Anchor, list[Change]]] = {s: {} for s in SECTIONS}
+    for change in changes:
+        grouped.setdefault(change.section, {}).setdefault(change.subject, []).append(
+            change
+        )
+    return [
+        (section, [SubjectChanges(section, s, cs) for s, cs in groups.items()])
+        for section, groups in grouped.items()
+        if groups
+    ]

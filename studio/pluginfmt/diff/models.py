@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..pricing import price_basis_text, price_unit_text
 from .changes import Change
 from .credentials import option_changes
 from .levels import Level
@@ -127,8 +128,15 @@ def _summary(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def _facts(model: dict[str, Any]) -> str:
-    """The summary of a model as words: ` (context 8192, max tokens 4096, …)`."""
-    summary = _summary(model)
+    """The summary of a model as words: ` (context 8192; max tokens 4096; …)`."""
+    text = model_facts(_summary(model))
+    return f" ({text})" if text else ""
+
+
+def model_facts(summary: dict[str, Any]) -> str:
+    """A model summary (the `old`/`new` of an added or removed model) as one
+    line: `context 8192; max tokens 4096; price 0.5 in / 1.5 out USD per 1M
+    tokens; features vision`."""
     parts = []
     if "context_size" in summary:
         parts.append(f"context {summary['context_size']}")
@@ -136,15 +144,16 @@ def _facts(model: dict[str, Any]) -> str:
         parts.append(f"max tokens {summary['max_tokens']}")
     pricing = summary.get("pricing")
     if isinstance(pricing, dict):
+        per = price_basis_text(pricing)
         parts.append(
-            f"price {pricing.get('input', '?')} in / {pricing.get('output', '?')} out "
-            f"{pricing.get('currency', '')} per {pricing.get('unit', '?')} tokens"
+            f"price {pricing.get('input', '?')} in / {pricing.get('output', '?')} out"
+            + (f" {per}" if per else "")
         )
     if summary.get("features"):
         parts.append(f"features {', '.join(str(f) for f in summary['features'])}")
     if summary.get("deprecated"):
         parts.append("deprecated")
-    return f" ({'; '.join(parts)})" if parts else ""
+    return "; ".join(parts)
 
 
 def _one_model_changes(
@@ -198,11 +207,20 @@ def _one_model_changes(
                     y,
                 )
         else:
+            pricing = y if isinstance(y, dict) else x
             for path, p, q in leaves(x, y, (key,)):
-                yield _model_leaf(subject, path, p, q, what=what)
+                yield _model_leaf(subject, path, p, q, what=what, pricing=pricing)
 
 
-def _model_leaf(subject: Anchor, path: Anchor, x: Any, y: Any, *, what: str) -> Change:
+def _model_leaf(
+    subject: Anchor,
+    path: Anchor,
+    x: Any,
+    y: Any,
+    *,
+    what: str,
+    pricing: Any = None,
+) -> Change:
     anchor = (*subject, *path)
     dotted = ".".join(path)
     level = Level.NOTABLE
@@ -217,19 +235,13 @@ def _model_leaf(subject: Anchor, path: Anchor, x: Any, y: Any, *, what: str) -> 
         if nx is not None and ny is not None:
             note = " (shrunk)" if ny < nx else " (grown)"
     elif path[0] == "pricing":
-        label = {
-            "input": "input price",
-            "output": "output price",
-            "unit": "price unit",
-            "currency": "currency",
-        }.get(path[-1], dotted)
         return Change(
             "models",
             subject,
             anchor,
             change_kind(x, y),
             Level.NOTABLE,
-            f"{what} {label} {move_text(x, y)}",
+            f"{what} {_price_change(path, x, y, pricing)}",
             x,
             y,
         )
@@ -243,6 +255,26 @@ def _model_leaf(subject: Anchor, path: Anchor, x: Any, y: Any, *, what: str) -> 
         x,
         y,
     )
+
+
+def _price_change(path: Anchor, x: Any, y: Any, pricing: Any) -> str:
+    """`input price 0.5 → 0.75 (USD per 1M tokens)`, `price unit per 1M tokens
+    → per 1K tokens`: units in words, as the forms word them."""
+    name = path[-1] if len(path) == 2 else ".".join(path)
+    if name == "unit":
+        old = price_unit_text(x) if x is not MISSING else ""
+        new = price_unit_text(y) if y is not MISSING else ""
+        return f"price unit {old or '(none)'} → {new or '(none)'}"
+    label = {
+        "input": "input price",
+        "output": "output price",
+        "currency": "currency",
+    }.get(name, name)
+    text = f"{label} {move_text(x, y)}"
+    per = price_basis_text(pricing)
+    if name in ("input", "output") and per:
+        text += f" ({per})"
+    return text
 
 
 def _rule_changes(

@@ -202,10 +202,13 @@ def valid_anchor(anchor: Any) -> bool:
     )
 
 
-def comment_places(view: PluginView) -> list[tuple[Anchor, str]]:
+def comment_places(
+    view: PluginView, *, model_details: bool = True
+) -> list[tuple[Anchor, str]]:
     """The places of a version a reviewer may pin a comment to, with labels:
-    the version, the provider, each credential field, and per model the model,
-    its pricing, context size, max tokens, features and label."""
+    the version, the provider, each credential field, and per model the model
+    and (`model_details`) its pricing, context size, max tokens, features and
+    label."""
     places: list[Anchor] = [("manifest", "version"), ("provider",)]
     for schema in ("provider", "model"):
         places.extend(
@@ -215,6 +218,8 @@ def comment_places(view: PluginView) -> list[tuple[Anchor, str]]:
         for model_id, model in models.items():
             subject = ("model", model_type, model_id)
             places.append(subject)
+            if not model_details:
+                continue
             if "pricing" in model:
                 places.append((*subject, "pricing"))
             props = model.get("model_properties")

@@ -15,7 +15,13 @@ from studio.lib.http import AuthedHttpRequest, render_page
 from .. import services
 from ..forms import CommentForm, ReplyForm
 from .lookups import get_comment_for_user, get_revision_for_user, get_thread_for_user
-from .revision_page import posted_compare, revision_context, revision_url
+from .revision_page import (
+    Compare,
+    comment_target,
+    posted_compare,
+    revision_context,
+    revision_url,
+)
 
 
 @require_POST
@@ -44,8 +50,11 @@ def comment_create(
         revision,
         provider,
         membership,
-        base_param=keep["base"],
-        view_param=keep["view"],
+        compare=Compare.read(keep),
+        # An invalid comment pinned to a change comes back open at it.
+        comment_at=comment_target(request.POST, key="anchor")
+        if status == 400
+        else None,
         comment_form=form,
     )
     return render_page(
@@ -84,8 +93,7 @@ def comment_reply(
         revision,
         provider,
         membership,
-        base_param=keep["base"],
-        view_param=keep["view"],
+        compare=Compare.read(keep),
         **extra,
     )
     return render_page(
@@ -122,7 +130,6 @@ def comment_resolve(
         target,
         provider,
         membership,
-        base_param=keep["base"],
-        view_param=keep["view"],
+        compare=Compare.read(keep),
     )
     return render(request, "reviews/revision_detail.html#review", context)

@@ -11,48 +11,57 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.catalog.access import get_provider_for_user
-from studio.catalog.models import Membership, Provider
+from studio.catalog.models import Membership, Provider, ProviderBaseline
 from studio.catalog.provider_page import provider_context
 from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
-from studio.pluginfmt.diff import PluginDiff
+from studio.pluginfmt.diff import PluginDiff, SubjectChanges, outline
 from studio.pluginfmt.document import DocumentError
 
 from .. import selectors, services
 from ..diff import draft_diff
 from ..forms import DecisionForm, SubmitForm
-from ..models import ReviewSettings, Revision
+from ..models import ReviewSettings
 from .lookups import get_revision_for_user
-from .revision_page import revision_context, revision_url
+from .revision_page import Compare, comment_target, revision_context, revision_url
+
+# Subjects the Review tab lists under the draft's summary; the revision page,
+# once submitted, has them all with filters.
+DRAFT_LINES = 30
 
 
 def _reviews_context(
     provider: Provider, membership: Membership, **extra: Any
 ) -> dict[str, Any]:
     revisions = selectors.revisions_for_provider(provider)
-    base = selectors.last_approved(provider)
+    baseline = selectors.baseline_of(provider)
+    base = selectors.draft_base(provider, revisions, baseline)
     draft: PluginDiff | None = None
     draft_error = ""
     try:
-        draft = draft_diff(provider=provider, base=base or _newest(revisions))
+        draft = draft_diff(provider=provider, base=base)
     except DocumentError as exc:
         draft_error = str(exc)
+    lines: list[SubjectChanges] = []
+    if draft is not None:
+        for group in outline(draft).groups:
+            lines.extend((*group.subjects, *group.added, *group.removed))
     return provider_context(
         provider,
         membership,
         "reviews",
         revisions=revisions,
+        baseline=baseline,
         draft=draft,
-        draft_base=base or _newest(revisions),
+        draft_base=base,
+        draft_base_is_baseline=isinstance(base, ProviderBaseline),
+        draft_lines=lines[:DRAFT_LINES],
+        draft_more=max(0, len(lines) - DRAFT_LINES),
         draft_error=draft_error,
         releases=selectors.releases_for_provider(provider),
         settings=ReviewSettings.of(provider.team),
         form=extra.pop("form", None) or SubmitForm(),
         **extra,
     )
-
-
-def _newest(revisions: list[Revision]) -> Revision | None:
-    return revisions[0] if revisions else None
 
 
 @require_GET
@@ -106,8 +115,8 @@ def revision_detail(
         revision,
         provider,
         membership,
-        base_param=request.GET.get("base", ""),
-        view_param=request.GET.get("view", ""),
+        compare=Compare.read(request.GET),
+        comment_at=comment_target(request.GET),
     )
     return render_page(
         request, "reviews/revision_detail.html", context, partial="review"
