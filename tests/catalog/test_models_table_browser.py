@@ -221,3 +221,36 @@ class TestTheCredentialForms:
             )
             check_layout(page)
             screenshot(page, f"credentials-{theme}")
+
+
+class TestDangerButtonsEverywhere:
+    def test_every_page_with_a_danger_or_icon_button_shows_and_names_it(
+        self, page, live_server
+    ) -> None:
+        alice = make_user("alice")
+        provider = make_provider(make_team("Acme", owner=alice), models=2)
+        m = provider.models.get(model="model-001")
+        root = f"{live_server.url}/providers/{provider.pk}"
+        pages = {
+            "model delete": f"{root}/models/{m.pk}/delete",
+            "model actions": f"{root}/models/{m.pk}/actions",
+            "provider delete": f"{root}/delete",
+            "provider general": f"{root}/",
+            "model form": f"{root}/models/{m.pk}/edit",
+        }
+        log_in(page, live_server.url, "alice")
+        for theme in ("light", "dark"):
+            page.emulate_media(color_scheme=theme)
+            for name, url in pages.items():
+                page.goto(url)
+                danger = page.locator("button.danger")
+                for i in range(danger.count()):
+                    colours = danger.nth(i).evaluate(
+                        "b => [getComputedStyle(b).color,"
+                        " getComputedStyle(b).backgroundColor]"
+                    )
+                    assert colours[0] != colours[1], (name, theme)
+                assert page.evaluate(OVERFLOWING) == [], (name, theme)
+                assert page.evaluate(UNNAMED) == [], (name, theme)
+                assert page.evaluate(INVISIBLE) == [], (name, theme)
+            window_shot(page, f"model-form-{theme}")
