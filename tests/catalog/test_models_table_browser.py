@@ -178,6 +178,24 @@ class TestTheModelsTableAtScale:
         saved = load_yaml(services.provider_files(provider)[model.path]).data
         assert saved["label"] == {"en_US": "Qwen 5 Instruct (fast)"}
 
+        # Duplicate through the menu, then delete the copy (after confirming).
+        menu.locator("summary").click()
+        menu.get_by_role("button", name="Duplicate model-005").click()
+        page.wait_for_function(
+            "() => document.querySelector('.model-count').textContent === '95 models'"
+        )
+        assert rows(page)[5:7] == ["model-005", "model-005-copy"]
+        page.on("dialog", lambda dialog: dialog.accept())
+        copy = page.locator("tr.mrow[data-model='model-005-copy'] details.menu")
+        copy.locator("summary").click()
+        copy.get_by_role("button", name="Delete model-005-copy").click()
+        page.wait_for_function(
+            "() => document.querySelector('.model-count').textContent === '94 models'"
+        )
+        assert "Deleted model-005-copy" in page.inner_text(".notice")
+        assert page.evaluate("() => window.notReloaded") is True
+        assert not provider.models.filter(model="model-005-copy").exists()
+
         # Dark: the same page, nothing wider, every button readable.
         page.emulate_media(color_scheme="dark")
         page.goto(table)
