@@ -342,6 +342,17 @@ class TestRowMenu:
         assert "Moving is off while the table is filtered" in html
         assert "Delete<span" in html
 
+    def test_empty_filter_parameters_leave_the_moves_on(
+        self, client, personas, provider
+    ):
+        client.force_login(personas.alice)
+        m = model(provider, "model-002")
+        shown = f"http://testserver{table_url(provider)}?q=&type=&feature="
+        html = client.get(
+            actions_url(provider, m), HTTP_HX_CURRENT_URL=shown, **HX
+        ).content.decode()
+        assert "Move up" in html
+
     def test_who_may_not_edit_gets_no_menu(self, client, personas, provider):
         m = model(provider, "model-002")
         client.force_login(personas.victor)

@@ -31,7 +31,7 @@ from ..models import Membership, Provider
 from ..provider_page import provider_context
 from ..services import models as edits
 from .model_rows import Row, findings_by_path, make_row
-from .models import after_change, render_table, shown_filters, table_url
+from .models import after_change, is_filtered, render_table, table_url
 
 # The `direction` a move accepts, typed as model_move takes it.
 MOVE_DIRECTIONS: dict[str, Literal["up", "down"]] = {"up": "up", "down": "down"}
@@ -103,7 +103,7 @@ def _menu_response(
         errors=errors or {},
         in_table=bool(request.htmx),
         # Moves follow the whole order: a filtered table hides the neighbours.
-        filtered=bool(shown_filters(request, provider)),
+        filtered=is_filtered(request, provider),
         table_url=table_url(provider),
     )
     if request.htmx:

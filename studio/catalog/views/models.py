@@ -44,6 +44,7 @@ from .model_rows import Row, build_table, table_findings, type_choices
 TEMPLATE = "catalog/provider_models.html"
 # The id of the element the filter form swaps (the results, not the form).
 RESULTS_ID = "models-results"
+FILTER_KEYS = tuple(ModelFilterForm.base_fields)
 
 
 def table_url(provider: Provider) -> str:
@@ -59,6 +60,12 @@ def shown_filters(request: AuthedHttpRequest, provider: Provider) -> QueryDict:
         if parts.path == table_url(provider):
             return QueryDict(parts.query)
     return QueryDict()
+
+
+def is_filtered(request: AuthedHttpRequest, provider: Provider) -> bool:
+    """Whether the table the browser shows is narrowed by a filter."""
+    shown = shown_filters(request, provider)
+    return any(shown.get(key, "").strip() for key in FILTER_KEYS)
 
 
 def _table_context(
@@ -120,12 +127,11 @@ def render_table(
     membership: Membership,
     *,
     status: int = 200,
-    filter_data: QueryDict | None = None,
     **extra: Any,
 ) -> HttpResponse:
     """The models section (whole page without htmx) after an action on it,
     filtered as the browser shows it."""
-    data = shown_filters(request, provider) if filter_data is None else filter_data
+    data = shown_filters(request, provider)
     context, _ = _table_context(provider, membership, data, **extra)
     return render_page(request, TEMPLATE, context, partial="table", status=status)
 
