@@ -54,11 +54,14 @@
   }
 
   // Drag and drop ordering: drop a row, the type's order is posted at once.
+  // The handle is the row's first cell, its selection (drawn by CSS); a filtered table
+  // has no data-reorder, as its order would leave out the hidden models.
   let dragged = null;
   document.addEventListener("mousedown", function (event) {
-    const handle = event.target.closest && event.target.closest(".handle");
-    const row = handle && handle.closest("tr.mrow");
-    if (row) row.draggable = true;
+    const cell = event.target.closest && event.target.closest("table.models[data-reorder] td");
+    if (!cell || cell !== cell.parentNode.firstElementChild || event.target.tagName === "INPUT") return;
+    const row = cell.closest("tr.mrow");
+    if (row && !row.classList.contains("editing")) row.draggable = true;
   });
   document.addEventListener("dragstart", function (event) {
     const row = event.target.closest && event.target.closest("tr.mrow");
@@ -93,6 +96,23 @@
       values: { lock_version: lock.value, model_type: table.dataset.type, order: order },
     });
   });
+
+  // Row menus: opened the first time, a menu fetches its items from the link
+  // it holds for pages without JavaScript (the row carries no URL twice).
+  function loadMenu(menu) {
+    const items = menu.querySelector(":scope > div");
+    const link = items && items.querySelector(":scope > a[href]");
+    if (!link || menu.dataset.loaded || !window.htmx) return;
+    menu.dataset.loaded = "1";
+    window.htmx.ajax("GET", link.href, { source: menu, target: items, swap: "innerHTML" });
+  }
+
+  // Opening a row menu loads its items (js/menus.js closes the others).
+  document.addEventListener("toggle", function (event) {
+    const menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("menu") || !menu.open) return;
+    loadMenu(menu);
+  }, true);
 
   function init(root) { syncBulk(root); addSelectAll(root); }
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -13,6 +13,7 @@ from .views import (
     imports,
     invitations,
     members,
+    model_actions,
     model_form,
     models,
     providers,
@@ -132,22 +133,32 @@ urlpatterns = [
     ),
     path(
         "providers/<int:provider_id>/models/<int:model_id>/",
-        models.model_row,
+        model_actions.model_row,
         name="model-row",
     ),
     path(
+        "providers/<int:provider_id>/models/<int:model_id>/row-edit",
+        model_actions.model_row_edit,
+        name="model-row-edit",
+    ),
+    path(
+        "providers/<int:provider_id>/models/<int:model_id>/actions",
+        model_actions.model_actions,
+        name="model-actions",
+    ),
+    path(
         "providers/<int:provider_id>/models/<int:model_id>/duplicate",
-        models.model_duplicate,
+        model_actions.model_duplicate,
         name="model-duplicate",
     ),
     path(
         "providers/<int:provider_id>/models/<int:model_id>/delete",
-        models.model_delete,
+        model_actions.model_delete,
         name="model-delete",
     ),
     path(
         "providers/<int:provider_id>/models/<int:model_id>/move",
-        models.model_move,
+        model_actions.model_move,
         name="model-move",
     ),
     # files and findings

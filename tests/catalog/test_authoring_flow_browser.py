@@ -14,6 +14,7 @@ from studio.catalog import services
 from studio.catalog.models import Provider
 from studio.pluginfmt.render import render_tree
 from tests.browser import chromium_page, log_in, screenshot
+from tests.catalog.test_models_browser import row_action
 from tests.factories import make_team, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -90,7 +91,7 @@ class TestAuthoringRound:
         # Two predefined llm models with template rules and pricing, reordered.
         add_model(page, base, provider, "alpha", "0.5")
         add_model(page, base, provider, "beta", "0.25")
-        page.click("button[aria-label='Move beta up']")
+        row_action(page, "beta", "Move up beta")
         page.wait_for_function(
             "() => document.querySelector('table.models tbody tr.mrow')"
             ".dataset.model === 'beta'"

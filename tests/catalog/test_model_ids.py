@@ -207,6 +207,10 @@ class TestEditForm:
         assert services.provider_files(provider) == before
 
 
+def actions_url(provider: Provider, m) -> str:
+    return reverse("catalog:model-actions", args=[provider.pk, m.pk])
+
+
 @pytest.fixture
 def qwen(client, personas, provider) -> Provider:
     """The provider with a model `Qwen/Qwen3-8B` added through the form."""
@@ -218,9 +222,9 @@ def qwen(client, personas, provider) -> Provider:
 
 class TestTable:
     def test_the_duplicate_input_is_prefilled_with_an_id_it_accepts(self, client, qwen):
-        html = client.get(table_url(qwen)).content.decode()
-        assert 'value="Qwen/Qwen3-8B-copy"' in html
         m = model(qwen, "Qwen/Qwen3-8B")
+        html = client.get(actions_url(qwen, m), **HX).content.decode()
+        assert 'value="Qwen/Qwen3-8B-copy"' in html
         response = client.post(
             model_url(qwen, m, "duplicate"),
             {"model_lock": m.lock_version, "new_id": "Qwen/Qwen3-8B-copy"},
@@ -242,9 +246,8 @@ class TestTable:
             model_url(qwen, m, "duplicate"),
             {"model_lock": m.lock_version, "new_id": "Qwen/Qwen3-8B-copy"},
         )
-        html = client.get(table_url(qwen)).content.decode()
-        row = html.split(f'id="m-{m.pk}"', 1)[1].split("</tr>", 1)[0]
-        assert 'value="Qwen/Qwen3-8B-copy-2"' in row
+        menu = client.get(actions_url(qwen, m), **HX).content.decode()
+        assert 'value="Qwen/Qwen3-8B-copy-2"' in menu
 
     def test_the_prefill_of_a_255_character_id_fits_and_is_accepted(
         self, client, personas, provider
@@ -253,10 +256,8 @@ class TestTable:
         long_id = "org/" + "x" * 251
         assert add(client, provider, long_id).status_code == 302
         m = model(provider, long_id)
-        html = client.get(table_url(provider)).content.decode()
-        prefill = re.search(
-            rf'id="m-{m.pk}".*?name="new_id"[^>]*value="([^"]*)"', html, re.S
-        )
+        html = client.get(actions_url(provider, m)).content.decode()
+        prefill = re.search(r'name="new_id"[^>]*value="([^"]*)"', html)
         assert prefill is not None
         new_id = htmllib.unescape(prefill.group(1))
         assert len(new_id) == 255
@@ -281,6 +282,7 @@ class TestTable:
         assert response.status_code == 200
         row = response.content.decode()
         assert message in htmllib.unescape(row.split('class="dup"', 1)[1])
+        assert response["HX-Retarget"] == f"#m-{m.pk} details.menu > div"
         assert services.provider_files(qwen) == before
 
     def test_a_row_edit_of_a_gateway_model_saves(self, client, qwen):

@@ -73,6 +73,17 @@ def add_llm_model(
     assert page.locator(".messages").inner_text().startswith(f"Added {model_id}")
 
 
+def row_action(page, model_id: str, name: str) -> None:
+    """Open the row's menu (its items load then) and click one of them."""
+    menu = page.locator(f"tr.mrow[data-model='{model_id}'] details.menu")
+    menu.locator("summary").click()
+    menu.locator("ul.menu-list").wait_for()
+    item = menu.get_by_role("button", name=name).or_(
+        menu.get_by_role("link", name=name)
+    )
+    item.click()
+
+
 def table_order(page) -> list[str]:
     return page.eval_on_selector_all(
         "table.models[data-type=llm] tbody tr.mrow",
@@ -112,7 +123,7 @@ class TestModelsInTheBrowser:
         )
         assert table_order(page) == ["alpha-1", "beta-2"]
 
-        page.click("button[aria-label='Move beta-2 up']")
+        row_action(page, "beta-2", "Move up beta-2")
         page.wait_for_function(
             "() => document.querySelector('table.models tbody tr.mrow')"
             ".dataset.model === 'beta-2'"
@@ -129,8 +140,10 @@ class TestModelsInTheBrowser:
         with page.expect_response(
             lambda r: r.request.method == "POST" and r.url.endswith("/models/order")
         ) as posted:
-            page.locator(f"#m-{alpha_pk} .handle").drag_to(
-                page.locator(f"#m-{beta_pk} .mid")
+            # The handle is the row's first cell, beside its checkbox.
+            page.locator(f"#m-{alpha_pk} td").first.drag_to(
+                page.locator(f"#m-{beta_pk} td").nth(1),
+                source_position={"x": 4, "y": 8},
             )
         assert posted.value.status == 200
         page.wait_for_function(
@@ -140,13 +153,14 @@ class TestModelsInTheBrowser:
         page.wait_for_load_state("networkidle")
         page.reload()
         assert table_order(page) == ["alpha-1", "beta-2"]
-        page.click("button[aria-label='Move alpha-1 down']")
+        row_action(page, "alpha-1", "Move down alpha-1")
         page.wait_for_function(
             "() => document.querySelector('table.models tbody tr.mrow')"
             ".dataset.model === 'beta-2'"
         )
 
-        # An inline edit swaps just the row.
+        # An inline edit swaps just the row: its form comes from its menu.
+        row_action(page, "alpha-1", "Edit in the table")
         page.fill("input[aria-label='Label of alpha-1']", "Alpha (renamed)")
         page.click(f"#m-{alpha_pk} button:has-text('Save')")
         page.wait_for_selector(f"#m-{alpha_pk} .row-notice")

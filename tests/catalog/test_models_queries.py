@@ -1,4 +1,5 @@
-"""The pages of a provider run as many queries for 250 models as for 10."""
+"""The pages of a provider run as many queries for 250 models as for 10,
+filtered or not; the 250-model table stays under 150 KiB."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ def page_counts(client, personas, n: int) -> dict[str, int]:
     model = provider.models.get(model="model-005")
     table = reverse("catalog:provider-models", args=[provider.pk])
     row = reverse("catalog:model-row", args=[provider.pk, model.pk])
+    filters = {"q": "model-00", "deprecated": "no", "feature": "agent-thought"}
+    filters |= {"priced": "yes", "type": "llm"}
+    shown = {"HTTP_HX_CURRENT_URL": f"http://testserver{table}?q=model"}
     client.get(table)  # warm the session
     return {
         "provider page": count(
@@ -37,6 +41,23 @@ def page_counts(client, personas, n: int) -> dict[str, int]:
         ),
         "models table": count(client, "get", table),
         "models table (htmx)": count(client, "get", table, **HX),
+        "models table (filtered)": count(client, "get", table, filters),
+        "filter results (htmx)": count(
+            client, "get", table, filters, HTTP_HX_TARGET="models-results", **HX
+        ),
+        "row menu": count(
+            client,
+            "get",
+            reverse("catalog:model-actions", args=[provider.pk, model.pk]),
+            **shown,
+            **HX,
+        ),
+        "row edit form": count(
+            client,
+            "get",
+            reverse("catalog:model-row-edit", args=[provider.pk, model.pk]),
+            **HX,
+        ),
         "model form": count(
             client, "get", reverse("catalog:model-edit", args=[provider.pk, model.pk])
         ),
@@ -71,3 +92,14 @@ class TestQueryCounts:
         for page, n in large.items():
             limit = 30 if page == "row save" else MAX_QUERIES
             assert n <= limit, f"{page}: {n} queries"
+
+
+class TestPageSize:
+    def test_the_table_of_250_models_weighs_under_150_kib(self, client, personas):
+        provider = make_provider(personas.team, "big", models=250)
+        client.force_login(personas.alice)
+        response = client.get(reverse("catalog:provider-models", args=[provider.pk]))
+        html = response.content.decode()
+        assert html.count('<tr id="m-') == 250
+        print(f"\n250-model table: {len(response.content) / 1024:.0f} KiB")
+        assert len(response.content) < 150 * 1024

@@ -174,9 +174,11 @@ class TestModelForms:
         client.force_login(personas.alice)
         m = provider.models.get(model="model-000")
         table = client.get(reverse("catalog:provider-models", args=[provider.pk]))
-        tag = form_tag(table.content.decode(), f"f-{m.pk}")
-        assert "data-warn-unsaved" in tag and "data-dirty" not in tag
         assert "data-warn-unsaved" not in form_tag(table.content.decode(), "bulk-form")
+        # The row's form comes with its edit partial.
+        edit = reverse("catalog:model-row-edit", args=[provider.pk, m.pk])
+        tag = form_tag(client.get(edit, **HX).content.decode(), f"f-{m.pk}")
+        assert "data-warn-unsaved" in tag and "data-dirty" not in tag
         url = reverse("catalog:model-row", args=[provider.pk, m.pk])
         data = {"model_lock": m.lock_version, "label": "L", "context_size": "-1"}
         html = client.post(url, data, **HX).content.decode()

@@ -1,5 +1,6 @@
-"""Forms of the models table: a row, its duplicate/move/delete buttons, the
-order and the bulk actions; and what the model form's modules share.
+"""Forms of the models table: its filters, a row, its duplicate/move/delete
+buttons, the order and the bulk actions; and what the model form's modules
+share.
 
 They validate and clean into the value types of `services.models`; the
 services apply them to the files. The model form itself is in
@@ -13,11 +14,16 @@ from typing import Any, cast
 
 from django import forms
 
-from studio.pluginfmt.document import MODEL_TYPE_KEYS, PARAMETER_TEMPLATES
+from studio.pluginfmt.document import (
+    MODEL_FEATURES,
+    MODEL_TYPE_KEYS,
+    PARAMETER_TEMPLATES,
+)
 from studio.pluginfmt.document.edits import parse_decimal
 from studio.pluginfmt.pricing import PRICE_UNITS, price_unit_text
 from studio.pluginfmt.verify import MAX_MODEL_ID, model_id_problems
 
+from ..selectors.models import ModelFilters
 from ..services.models import BulkAction, InlineValues
 
 LANGUAGE_NAMES = {
@@ -97,6 +103,54 @@ def en_text(value: Any) -> str:
         text = value.get("en_US")
         return text if isinstance(text, str) else ""
     return ""
+
+
+# ---------------------------------------------------------------- filters
+
+
+class ModelFilterForm(forms.Form):
+    """The table's search and filters (GET parameters; all optional)."""
+
+    q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+    type = forms.ChoiceField(label="Type", required=False)
+    deprecated = forms.ChoiceField(
+        label="Deprecated",
+        required=False,
+        choices=[("", "All"), ("yes", "Deprecated"), ("no", "Not deprecated")],
+    )
+    feature = forms.ChoiceField(label="Feature", required=False)
+    priced = forms.ChoiceField(
+        label="Pricing",
+        required=False,
+        choices=[("", "All"), ("yes", "Priced"), ("no", "No price")],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        types: list[tuple[str, str]],
+        features: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        type_field = cast(forms.ChoiceField, self.fields["type"])
+        type_field.choices = [("", "All types"), *types]
+        # Any feature Dify knows is accepted (a bookmarked filter whose last
+        # model is gone shows no rows); the choices offer the declared ones.
+        self.features = features
+        feature_field = cast(forms.ChoiceField, self.fields["feature"])
+        known = list(dict.fromkeys([*features, *MODEL_FEATURES]))
+        feature_field.choices = [("", "Any feature"), *((f, f) for f in known)]
+
+    def filters(self) -> ModelFilters:
+        d = self.cleaned_data
+        return ModelFilters(
+            q=d["q"],
+            model_type=d["type"],
+            deprecated=d["deprecated"],
+            feature=d["feature"],
+            priced=d["priced"],
+        )
 
 
 # ---------------------------------------------------------------- table row

@@ -1,96 +1,127 @@
 """Views of the provider page: models section (the models table).
 
-The table is one page whose rows are small forms (htmx swaps the row; without
-JavaScript they are plain POST forms that redirect back). Row actions check the
-row's model `lock_version`; bulk actions and drag-and-drop ordering check the
-provider's. The page reads the model rows once (`model_rows`): the number of
-queries does not grow with the number of models. The model form's views are
-in `model_form`.
+The table shows each model as one line of text; a row's edit form and its
+menu of actions (duplicate, move, delete) are loaded when asked for (the
+views in `model_actions`), so the page stays small at hundreds of models.
+Search and filters are plain GET parameters; an htmx request from the filter
+form gets only the results. Bulk actions and drag-and-drop ordering check the
+provider's `lock_version`. The page reads the models once: the number of
+queries does not grow with the number of models, filtered or not.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url, trigger_client_event
 
 from studio.lib.http import AuthedHttpRequest, render_page
 
 from .. import services
-from ..access import get_model_for_user, get_provider_for_user
+from ..access import get_provider_for_user
 from ..forms.models import (
     BULK_ACTIONS,
     CURRENCIES,
     UNIT_PRESETS,
     BulkForm,
-    DuplicateForm,
-    InlineForm,
-    LockForm,
+    ModelFilterForm,
     ReorderForm,
 )
 from ..models import Membership, Provider
 from ..provider_page import provider_context
+from ..selectors.models import declared_features, table_models
 from ..services import models as edits
-from .model_rows import (
-    Row,
-    findings_by_path,
-    make_row,
-    table_findings,
-    table_groups,
-)
+from .model_rows import Row, build_table, table_findings, type_choices
 
-# The `direction` a move accepts, typed as model_move takes it.
-MOVE_DIRECTIONS: dict[str, Literal["up", "down"]] = {"up": "up", "down": "down"}
+TEMPLATE = "catalog/provider_models.html"
+# The id of the element the filter form swaps (the results, not the form).
+RESULTS_ID = "models-results"
+FILTER_KEYS = tuple(ModelFilterForm.base_fields)
 
 
-def _base(provider: Provider) -> str:
+def table_url(provider: Provider) -> str:
     return reverse("catalog:provider-models", kwargs={"provider_id": provider.pk})
+
+
+def shown_filters(request: AuthedHttpRequest, provider: Provider) -> QueryDict:
+    """The filters of the table the browser shows, for an htmx action on it:
+    the query of its current URL (htmx sends it), if that is the table."""
+    current = request.htmx.current_url if request.htmx else None
+    if current:
+        parts = urlsplit(current)
+        if parts.path == table_url(provider):
+            return QueryDict(parts.query)
+    return QueryDict()
+
+
+def is_filtered(request: AuthedHttpRequest, provider: Provider) -> bool:
+    """Whether the table the browser shows is narrowed by a filter."""
+    shown = shown_filters(request, provider)
+    return any(shown.get(key, "").strip() for key in FILTER_KEYS)
 
 
 def _table_context(
     provider: Provider,
     membership: Membership,
+    filter_data: QueryDict,
     *,
     bulk: BulkForm | None = None,
     report: edits.BulkResult | None = None,
     notice: str = "",
     row_override: Row | None = None,
-) -> dict[str, Any]:
-    base = _base(provider)
-    groups, rule_names = table_groups(provider, base)
+) -> tuple[dict[str, Any], bool]:
+    """The page's context, and whether its filter parameters were valid."""
+    base = table_url(provider)
+    models = table_models(provider)
+    form = ModelFilterForm(
+        filter_data or None,
+        types=type_choices(provider, models),
+        features=declared_features(models),
+    )
+    valid = not form.is_bound or form.is_valid()
+    table = build_table(
+        provider,
+        base,
+        models,
+        form.filters() if form.is_bound and valid else None,
+        can_edit=membership.can_edit,
+    )
     if row_override is not None:
-        for group in groups:
+        for group in table.groups:
             group.rows = [
                 row_override if r.pk == row_override.pk else r for r in group.rows
             ]
-    return provider_context(
+    context = provider_context(
         provider,
         membership,
         "models",
-        groups=groups,
-        model_count=sum(len(g.rows) for g in groups),
+        table=table,
+        groups=table.groups,
+        filter_form=form,
+        filtered=table.filters.active,
         base=base,
         bulk=bulk,
         bulk_actions=BULK_ACTIONS,
         currencies=CURRENCIES,
         unit_presets=UNIT_PRESETS,
-        rule_names=rule_names,
+        rule_names=table.rule_names,
         report=report,
         notice=notice,
         predefined="predefined-model" in provider.configurate_methods,
-        table_findings=table_findings(
-            provider, {r.path for g in groups for r in g.rows}
-        ),
+        table_findings=table_findings(provider, {m.path for m in models}),
     )
+    return context, valid
 
 
-def _render_table(
+def render_table(
     request: AuthedHttpRequest,
     provider: Provider,
     membership: Membership,
@@ -98,10 +129,11 @@ def _render_table(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
-    context = _table_context(provider, membership, **extra)
-    return render_page(
-        request, "catalog/provider_models.html", context, partial="table", status=status
-    )
+    """The models section (whole page without htmx) after an action on it,
+    filtered as the browser shows it."""
+    data = shown_filters(request, provider)
+    context, _ = _table_context(provider, membership, data, **extra)
+    return render_page(request, TEMPLATE, context, partial="table", status=status)
 
 
 # ---------------------------------------------------------------- the table
@@ -109,267 +141,41 @@ def _render_table(
 
 @require_http_methods(["GET"])
 @login_required
+# The same URL answers a page or a part of it: caches must tell them apart.
+@vary_on_headers("HX-Request", "HX-Target")
 def provider_models(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
-    return _render_table(request, provider, membership)
+    context, valid = _table_context(provider, membership, request.GET)
+    status = 200 if valid else 400
+    if request.htmx.history_restore_request:
+        # Back to a filtered URL htmx had not kept: it wants the whole page.
+        return render(request, TEMPLATE, context, status=status)
+    # The filter form swaps only the results (the search box keeps its focus).
+    partial = "results" if request.htmx.target == RESULTS_ID else "table"
+    response = render_page(request, TEMPLATE, context, partial=partial, status=status)
+    if request.htmx and valid:
+        # The address bar follows the filters, without the empty parameters.
+        query = context["table"].filters.query
+        push_url(response, table_url(provider) + (f"?{query}" if query else ""))
+    return response
 
 
-def _after_row_change(
+def after_change(
     request: AuthedHttpRequest,
     provider: Provider,
     membership: Membership,
     message: str,
     anchor: str = "",
 ) -> HttpResponse:
+    """The answer to a change made on the table: the section again (htmx) or a
+    redirect to the table with a message."""
     if request.htmx:
-        response = _render_table(request, provider, membership, notice=message)
+        response = render_table(request, provider, membership, notice=message)
         # The header's findings badge refreshes itself on this event.
         return trigger_client_event(response, "findings-changed")
     messages.success(request, message)
-    url = _base(provider) + (f"#{anchor}" if anchor else "")
+    url = table_url(provider) + (f"#{anchor}" if anchor else "")
     return redirect(url)
-
-
-def _row_response(
-    request: AuthedHttpRequest,
-    provider: Provider,
-    membership: Membership,
-    row: Row,
-    *,
-    status: int = 200,
-) -> HttpResponse:
-    if request.htmx:
-        context = provider_context(
-            provider, membership, "models", row=row, base=row.base
-        )
-        return render(
-            request, "catalog/provider_models.html#row-swap", context, status=status
-        )
-    return _render_table(request, provider, membership, status=status, row_override=row)
-
-
-def _taken_ids(provider: Provider, model_type: str) -> set[str]:
-    return set(
-        provider.models.filter(model_type=model_type).values_list("model", flat=True)
-    )
-
-
-def _fresh_row(provider: Provider, pk: int) -> Row:
-    model = provider.models.filter(pk=pk).first()
-    if model is None:
-        raise Http404("No such model.")
-    row = make_row(
-        model,
-        _base(provider),
-        findings_by_path(provider).get(model.path),
-        taken=_taken_ids(provider, model.model_type),
-    )
-    # The move buttons need to know the ends of the type's order (two small
-    # queries, whatever the model count).
-    same = provider.models.filter(model_type=model.model_type).order_by(
-        "position", "model", "path"
-    )
-    first = same.values_list("pk", flat=True).first()
-    last = same.reverse().values_list("pk", flat=True).first()
-    row.first, row.last = first == pk, last == pk
-    return row
-
-
-@require_POST
-@login_required
-def model_row(
-    request: AuthedHttpRequest, provider_id: int, model_id: int
-) -> HttpResponse:
-    model, provider, membership = get_model_for_user(
-        request, provider_id, model_id, write=True
-    )
-    form = InlineForm(request.POST)
-    row = _fresh_row(provider, model.pk)
-    if form.is_valid():
-        try:
-            edits.model_inline_update(
-                provider=provider,
-                model=model,
-                model_lock=form.cleaned_data["model_lock"],
-                values=form.values(),
-            )
-        except edits.StaleModel as exc:
-            return _stale_row(request, provider, membership, row, form, exc)
-        except edits.ModelProblem as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            if not request.htmx:
-                messages.success(request, f"Saved {model.model}.")
-                return redirect(_base(provider) + f"#m-{model.pk}")
-            row = _fresh_row(provider, model.pk)
-            row.notice = "Saved."
-            return _row_response(request, provider, membership, row)
-    row.values = _submitted(form, row)
-    row.errors = _errors(form)
-    return _row_response(request, provider, membership, row)
-
-
-ROW_FIELDS = frozenset(
-    {
-        "label",
-        "context_size",
-        "max_tokens_default",
-        "max_tokens_max",
-        "input_price",
-        "output_price",
-        "new_id",
-    }
-)
-
-
-def _errors(form: InlineForm | DuplicateForm | LockForm) -> dict[str, list[str]]:
-    # Errors of fields the row has no input for (and form-wide ones, which a
-    # template cannot read as "__all__") are shown under "general".
-    errors: dict[str, list[str]] = {}
-    for name, messages_ in form.errors.items():
-        key = name if name in ROW_FIELDS else "general"
-        prefix = "" if key != "general" or name == "__all__" else f"{name}: "
-        errors.setdefault(key, []).extend(f"{prefix}{m}" for m in messages_)
-    return errors
-
-
-def _submitted(form: InlineForm | DuplicateForm | LockForm, row: Row) -> dict[str, Any]:
-    values = dict(row.values)
-    for name in values:
-        if name == "deprecated":
-            values[name] = form.data.get(name) in ("on", "true", "1")
-        elif name in form.data:
-            values[name] = form.data.get(name, "")[:2000]
-    return values
-
-
-def _stale_row(
-    request: AuthedHttpRequest,
-    provider: Provider,
-    membership: Membership,
-    row: Row,
-    form: InlineForm | DuplicateForm | LockForm,
-    exc: edits.StaleModel,
-) -> HttpResponse:
-    if exc.model is None:
-        if request.htmx:
-            return _render_table(
-                request,
-                provider,
-                membership,
-                status=409,
-                notice="That model was deleted by someone else.",
-            )
-        messages.error(request, "That model was deleted by someone else.")
-        return redirect(_base(provider))
-    saved = row.values
-    row.saved = saved
-    row.values = _submitted(form, row)
-    row.notice = (
-        "Someone else changed this model since you loaded the page. Your values "
-        "are in the inputs, the saved ones below; save again to overwrite them."
-    )
-    return _row_response(request, provider, membership, row, status=409)
-
-
-@require_POST
-@login_required
-def model_duplicate(
-    request: AuthedHttpRequest, provider_id: int, model_id: int
-) -> HttpResponse:
-    model, provider, membership = get_model_for_user(
-        request, provider_id, model_id, write=True
-    )
-    form = DuplicateForm(request.POST, taken_ids=_taken_ids(provider, model.model_type))
-    row = _fresh_row(provider, model.pk)
-    if form.is_valid():
-        try:
-            _, new_path = edits.model_duplicate(
-                provider=provider,
-                model=model,
-                model_lock=form.cleaned_data["model_lock"],
-                new_id=form.cleaned_data["new_id"],
-            )
-        except edits.StaleModel as exc:
-            return _stale_row(request, provider, membership, row, form, exc)
-        except edits.ModelProblem as exc:
-            form.add_error("new_id", exc.message)
-        else:
-            copy = provider.models.filter(path=new_path).first()
-            return _after_row_change(
-                request,
-                provider,
-                membership,
-                f"Duplicated {model.model} as {form.cleaned_data['new_id']} "
-                f"({new_path}).",
-                anchor=f"m-{copy.pk}" if copy else "",
-            )
-    row.new_id = form.data.get("new_id", "")[:300]
-    row.errors = _errors(form)
-    row.values = _submitted(form, row)
-    return _row_response(request, provider, membership, row)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def model_delete(
-    request: AuthedHttpRequest, provider_id: int, model_id: int
-) -> HttpResponse:
-    model, provider, membership = get_model_for_user(
-        request, provider_id, model_id, write=True
-    )
-    form = LockForm(request.POST or None)
-    confirmed = request.method == "POST" and request.POST.get("confirm") == "1"
-    if confirmed and form.is_valid():
-        row = _fresh_row(provider, model.pk)
-        try:
-            edits.model_delete(
-                provider=provider,
-                model=model,
-                model_lock=form.cleaned_data["model_lock"],
-            )
-        except edits.StaleModel as exc:
-            return _stale_row(request, provider, membership, row, form, exc)
-        return _after_row_change(
-            request, provider, membership, f"Deleted {model.model} ({model.path})."
-        )
-    context = provider_context(
-        provider, membership, "models", model=model, model_lock=model.lock_version
-    )
-    return render(request, "catalog/models/delete_confirm.html", context)
-
-
-@require_POST
-@login_required
-def model_move(
-    request: AuthedHttpRequest, provider_id: int, model_id: int
-) -> HttpResponse:
-    model, provider, membership = get_model_for_user(
-        request, provider_id, model_id, write=True
-    )
-    form = LockForm(request.POST)
-    direction = MOVE_DIRECTIONS.get(request.POST.get("direction", ""))
-    if not form.is_valid() or direction is None:
-        return _render_table(
-            request, provider, membership, status=400, notice="Bad move request."
-        )
-    row = _fresh_row(provider, model.pk)
-    try:
-        edits.model_move(
-            provider=provider,
-            model=model,
-            model_lock=form.cleaned_data["model_lock"],
-            direction=direction,
-        )
-    except edits.StaleModel as exc:
-        return _stale_row(request, provider, membership, row, form, exc)
-    return _after_row_change(
-        request,
-        provider,
-        membership,
-        f"Moved {model.model} {direction}.",
-        anchor=f"m-{model.pk}",
-    )
 
 
 @require_POST
@@ -379,7 +185,7 @@ def models_reorder(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
     form = ReorderForm(request.POST)
     order = [o[:255] for o in request.POST.getlist("order")[:10_000]]
     if not form.is_valid():
-        return _render_table(
+        return render_table(
             request, provider, membership, status=400, notice="Bad reorder request."
         )
     try:
@@ -390,7 +196,7 @@ def models_reorder(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
             order=order,
         )
     except services.StaleEdit:
-        return _render_table(
+        return render_table(
             request,
             provider,
             membership,
@@ -399,10 +205,10 @@ def models_reorder(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
             "order. Move the models again.",
         )
     except edits.ModelProblem as exc:
-        return _render_table(
+        return render_table(
             request, provider, membership, status=400, notice=exc.message
         )
-    return _after_row_change(request, provider, membership, "Order saved.")
+    return after_change(request, provider, membership, "Order saved.")
 
 
 @require_POST
@@ -412,7 +218,7 @@ def models_bulk(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     ids = list(provider.models.values_list("pk", "path"))
     form = BulkForm(request.POST, model_ids=[pk for pk, _ in ids])
     if not form.is_valid():
-        return _render_table(request, provider, membership, bulk=form)
+        return render_table(request, provider, membership, bulk=form)
     selected = set(form.cleaned_data["selected"])
     paths = [p for pk, p in ids if pk in selected]
     try:
@@ -423,7 +229,7 @@ def models_bulk(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             action=form.action_value(),
         )
     except services.StaleEdit:
-        return _render_table(
+        return render_table(
             request,
             provider,
             membership,
@@ -433,12 +239,12 @@ def models_bulk(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             "nothing was changed. Check the models and apply the action again.",
         )
     if request.htmx:
-        response = _render_table(request, provider, membership, report=report)
+        response = render_table(request, provider, membership, report=report)
         return trigger_client_event(response, "findings-changed")
     messages.success(request, _report_text(report))
     for name, reason in report.skipped:
         messages.warning(request, f"Skipped {name}: {reason}.")
-    return redirect(_base(provider))
+    return redirect(table_url(provider))
 
 
 def _report_text(report: edits.BulkResult) -> str:
