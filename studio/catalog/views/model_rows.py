@@ -26,11 +26,11 @@ from studio.pluginfmt.document.edits import (
     copy_model_id,
     max_tokens_rule,
     rule_effective,
-    same_decimal,
 )
+from studio.pluginfmt.pricing import price_unit_text
 from studio.pluginfmt.verify import Finding
 
-from ..forms.models import UNIT_PRESETS, template_summary
+from ..forms.models import template_summary
 from ..models import Provider, ProviderModel
 from ..selectors.findings import (
     FileFindings,
@@ -111,17 +111,8 @@ escape = partial(html_escape, quote=True)
 MAX_TOKENS_HINT = f"template max_tokens ({template_summary('max_tokens')})"
 
 
-@cache
-def unit_name(unit: str) -> str:
-    """`per 1M tokens` for a preset unit, `unit 0.01` for another, "" for none."""
-    return next(
-        (
-            name
-            for value, name in UNIT_PRESETS[:-1]
-            if unit and same_decimal(unit, value)
-        ),
-        f"unit {unit}" if unit else "",
-    )
+# The price unit in the same words as the forms and the diff, once per value.
+unit_name = cache(price_unit_text)
 
 
 def _row_values(model: ProviderModel) -> tuple[dict[str, Any], dict[str, Any]]:
