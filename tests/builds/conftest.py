@@ -127,6 +127,8 @@ class Workers:
                     "REDIS_URL": self.redis_url,
                     "DATABASE_URL": database_url_for_test_db(),
                     "DJANGO_SETTINGS_MODULE": "studio.settings",
+                    # No venv build competing with the test for the CPU.
+                    "SDK_VENV_PREWARM": "0",
                 },
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -29,6 +29,7 @@ from .signing_keys import (
     signing_key_generate,
     signing_key_upload,
 )
+from .venvs import sdk_venv_options, sdk_venv_prewarm
 
 __all__ = [
     "SIGNING_CATEGORY",
@@ -52,6 +53,8 @@ __all__ = [
     "download_record",
     "provider_delete",
     "publish",
+    "sdk_venv_options",
+    "sdk_venv_prewarm",
     "signing_key_deactivate",
     "signing_key_generate",
     "signing_key_upload",

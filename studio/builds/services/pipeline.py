@@ -42,6 +42,7 @@ from ..models import WORKER_LOST, Build, SigningKey, artifact_path
 from ..steps import StepRecord, StepStatus
 from . import builds as build_services
 from . import notices
+from .venvs import sdk_venv_options
 
 log = logging.getLogger(__name__)
 
@@ -458,10 +459,13 @@ def smoke_artifact(
     """
     from studio.builds import smoke
 
+    venvs = sdk_venv_options()
     try:
         report = smoke.smoke_test(
             package,
-            cache_dir=Path(settings.SMOKE_VENV_DIR),
+            cache_dir=venvs["cache_dir"],
+            uv_cache_dir=venvs["uv_cache_dir"],
+            max_venv_bytes=venvs["max_bytes"],
             timeout=settings.BUILD_SMOKE_TIMEOUT,
             memory_limit_mb=settings.BUILD_SMOKE_MEMORY_MB,
         )
