@@ -39,8 +39,8 @@ MB = 1024 * 1024
 
 
 class FakeInstaller:
-    """Stands in for uv: a venv whose bin/python is this interpreter, and a
-    freeze that answers what `resolve` makes of the requirements."""
+    """Stands in for uv: a venv whose bin/python is this interpreter, and
+    installed packages that are what `resolve` makes of the requirements."""
 
     def __init__(
         self,
@@ -55,8 +55,8 @@ class FakeInstaller:
         self.delay = delay
         self.fail = fail
         monkeypatch.setattr(install, "create_venv", self.create_venv)
-        monkeypatch.setattr(install, "freeze", self.freeze)
-        monkeypatch.setattr(install, "compile_bytecode", lambda venv, **kw: None)
+        monkeypatch.setattr(install, "installed_packages", self.installed_packages)
+        monkeypatch.setattr(install, "compile_bytecode_later", lambda venv, **kw: None)
 
     def create_venv(
         self, target: Path, requirements: str, **options: object
@@ -72,7 +72,7 @@ class FakeInstaller:
             python=target / "bin" / "python", installer="uv 0.0-fake", offline=False
         )
 
-    def freeze(self, venv: Path, **options: object) -> str:
+    def installed_packages(self, venv: Path) -> str:
         return self.resolve((venv / "requirements.in").read_text())
 
 
@@ -216,6 +216,8 @@ class TestCreateVenv:
         assert "relocatable = true" in config
         assert f"home = {Path(find_python().executable).parent}" in config
         assert not (tmp_path / "venv" / "bin" / "pip").exists()
+        (listed,) = install.installed_packages(tmp_path / "venv").splitlines()
+        assert listed.startswith("typing_extensions==4.")
 
     def test_without_uv_pip_builds_it_and_the_log_says_so(
         self,
@@ -264,6 +266,42 @@ class TestCreateVenv:
         assert "this-package-does-not-exist-xyz" in message
         assert "No solution found when resolving dependencies" in message
         assert venv_names(tmp_path / "venvs") == []
+
+
+class TestCompileBytecodeLater:
+    def test_it_compiles_the_venv_in_the_background(self, tmp_path: Path) -> None:
+        venv = tmp_path / "venv"
+        create_venv(venv, "typing-extensions\n", uv_cache_dir=UV_CACHE)
+
+        process = install.compile_bytecode_later(venv, hold=tmp_path / ".v.lock")
+
+        assert process is not None
+        assert process.wait(60) == 0
+        compiled = list(venv.glob("lib/python3.12/site-packages/__pycache__/*.pyc"))
+        assert "typing_extensions" in " ".join(p.name for p in compiled)
+
+    def test_it_holds_the_venv_in_use_until_it_ends(self, tmp_path: Path) -> None:
+        venv = tmp_path / "venv"
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").write_text("#!/bin/sh\nsleep 1\n")
+        (venv / "bin" / "python").chmod(0o755)
+        lock = FileLock(tmp_path / ".v.lock")
+
+        process = install.compile_bytecode_later(venv, hold=tmp_path / ".v.lock")
+
+        assert process is not None
+        assert not lock.acquire(None)  # eviction would spare it
+        process.wait(10)
+        assert lock.acquire(None)
+        lock.release()
+
+    def test_it_does_not_start_on_a_venv_being_evicted(self, tmp_path: Path) -> None:
+        lock = FileLock(tmp_path / ".v.lock")
+        assert lock.acquire(None)
+        try:
+            assert install.compile_bytecode_later(tmp_path, hold=lock.path) is None
+        finally:
+            lock.release()
 
 
 class TestEnsureSdkVenv:

@@ -3,7 +3,7 @@
 Layout of the cache folder:
 
 - `py312-<hash>/`: a venv, named by the hash of what is installed in it
-  (`name==version` of every package, as the installer lists them) and the
+  (`name==version` of every package, from its dist-info folders) and the
   interpreter. It counts as ready once its marker file exists; its
   `.studio-last-used` file's mtime is when it was last used.
 - `.requests/<key>`: which venv a requirements text resolved to (the text
@@ -18,8 +18,9 @@ Layout of the cache folder:
 - `.<key>.tmp-*`: a build in progress (a crashed one is removed later).
 
 A venv is built in a temporary folder, its package list read, then renamed to
-its key under that key's lock, its bytecode compiled, and its marker written:
-a crashed or concurrent build never leaves a half venv that looks ready.
+its key under that key's lock and its marker written: a crashed or concurrent
+build never leaves a half venv that looks ready. Its bytecode is then compiled
+in the background (`install.compile_bytecode_later`).
 """
 
 from __future__ import annotations
@@ -334,7 +335,7 @@ def _build(
         uv_cache_dir=uv_cache_dir,
         pip_cache_dir=cache_dir / ".pip-cache",
     )
-    resolved = normalise_resolved(install.freeze(venv, timeout=_remaining(deadline)))
+    resolved = normalise_resolved(install.installed_packages(venv))
     key = venv_key(resolved, interpreter)
     final = cache_dir / key
     if is_complete(final):
@@ -349,8 +350,6 @@ def _build(
         if final.exists():  # a crashed build: renamed in, never marked
             shutil.rmtree(final)
         os.rename(venv, final)
-        # Bytecode is compiled after the rename so it names the real paths.
-        install.compile_bytecode(final, timeout=_remaining(deadline))
         _write_marker(
             final,
             interpreter=interpreter,
@@ -358,6 +357,8 @@ def _build(
             resolved=resolved,
             installer=new.installer,
         )
+    # After the rename, so the bytecode names the real paths.
+    install.compile_bytecode_later(final, hold=_lock_path(cache_dir, key))
     return final, True
 
 

@@ -13,7 +13,10 @@ the `uv` package, which puts one beside the studio's Python); the log says so.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import json
 import logging
 import os
 import shutil
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,13 @@ from studio.pluginfmt.sdkenv.errors import SdkEnvError
 from studio.pluginfmt.sdkenv.interpreter import Interpreter, find_python
 
 OUTPUT_TAIL_CHARS = 4000
+# Run by the venv's python: lower its priority, then compile every module but
+# those under tests folders, on all CPUs (the workers inherit the priority).
+_COMPILE = (
+    "import compileall, os, re, sys; os.nice(19); "
+    "compileall.compile_dir(sys.argv[1], quiet=1, workers=0, "
+    "rx=re.compile(r'[/\\\\]tests?[/\\\\]'))"
+)
 
 log = logging.getLogger("studio.pluginfmt.sdkenv")
 
@@ -67,7 +78,8 @@ def create_venv(
     `uv_cache_dir` (uv's default cache when None). Without uv: `python -m venv`
     and pip, downloads kept in `pip_cache_dir`. `only_binary` installs wheels
     only, so no package runs code at install time. Bytecode is not compiled
-    (see `compile_bytecode`). Raises SdkEnvError with the installer's output.
+    (see `compile_bytecode_later`). Raises SdkEnvError with the installer's
+    output.
     """
     interpreter = python if isinstance(python, Interpreter) else find_python(python)
     deadline = time.monotonic() + timeout
@@ -108,46 +120,67 @@ def create_venv(
     )
 
 
-def freeze(venv: Path, *, timeout: float = 60) -> str:
-    """What is installed in the venv, one `name==version` line per package.
+def installed_packages(venv: Path) -> str:
+    """What is installed in the venv: `name==version` a line, sorted.
 
-    Read with the tool that built it (uv when present, else pip); names are
-    not normalised here (see `cache.normalise_resolved`).
+    Read from the `*.dist-info` folders (both installers write them; their
+    names are `name-version` with `-` escaped), `name @ url` for a package
+    installed from a URL. No subprocess: this is on every build's path.
     """
-    deadline = time.monotonic() + timeout
-    python = Path(venv) / "bin" / "python"
-    uv = find_uv()
-    if uv is not None:
-        command = [uv, "pip", "freeze", "--color", "never", "--python", str(python)]
-    else:
-        command = [str(python), "-m", "pip", "freeze", "--disable-pip-version-check"]
-    return _run(
-        command, what="listing the installed packages", deadline=deadline, merge=False
-    )
+    lines: set[str] = set()
+    for info in Path(venv).glob("lib/python*/site-packages/*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").partition("-")
+        line = f"{name}=={version}"
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            url = json.loads((info / "direct_url.json").read_text()).get("url")
+            if isinstance(url, str) and url:
+                line = f"{name} @ {url}"
+        lines.add(line)
+    return "".join(f"{line}\n" for line in sorted(lines))
 
 
-def compile_bytecode(venv: Path, *, timeout: float = 300) -> None:
-    """Compile the venv's site-packages on all CPUs, tests folders left out.
+def compile_bytecode_later(
+    venv: Path, *, hold: Path | None = None
+) -> subprocess.Popen[bytes] | None:
+    """Start compiling the venv's site-packages in a low-priority background process.
 
-    Plugins run with PYTHONDONTWRITEBYTECODE, so without this every start
-    would compile the SDK again (about a second). Failures are not fatal.
+    Plugins run with PYTHONDONTWRITEBYTECODE, so a venv without bytecode
+    compiles the SDK at every start (about a second of CPU). Compiling it all
+    takes a few CPU seconds, more than the first run needs, so it is done
+    behind that run, at nice 19, on every CPU, tests folders left out; a
+    plugin started meanwhile compiles what it imports itself. With `hold` (a
+    lock file), a shared flock on it is held until the process ends, so
+    eviction leaves the venv alone. Returns the process, or None when it could
+    not start (or the lock was taken: the venv is being evicted).
     """
-    deadline = time.monotonic() + timeout
-    command = [
-        str(Path(venv) / "bin" / "python"),
-        "-m",
-        "compileall",
-        "-q",
-        "-j",
-        "0",
-        "-x",
-        r"[/\\]tests?[/\\]",
-        str(Path(venv) / "lib"),
-    ]
+    fd = -1
+    if hold is not None:
+        fd = os.open(hold, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+    python, lib = str(Path(venv) / "bin" / "python"), str(Path(venv) / "lib")
     try:
-        _run(command, what="compileall", deadline=deadline, check=False)
-    except SdkEnvError as exc:
-        log.warning("compiling %s failed: %s", venv.name, exc)
+        process = subprocess.Popen(
+            [python, "-c", _COMPILE, lib],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir(),
+            pass_fds=(fd,) if fd >= 0 else (),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        log.warning("compiling %s could not start: %s", Path(venv).name, exc)
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)  # the child's copy keeps the lock until it exits
+    # Reap it, so a long-lived worker does not collect zombies.
+    threading.Thread(target=process.wait, name="sdkenv-compile", daemon=True).start()
+    return process
 
 
 @functools.lru_cache(maxsize=4)
