@@ -127,8 +127,6 @@ class Workers:
                     "REDIS_URL": self.redis_url,
                     "DATABASE_URL": database_url_for_test_db(),
                     "DJANGO_SETTINGS_MODULE": "studio.settings",
-                    # No venv build competing with the test for the CPU.
-                    "SDK_VENV_PREWARM": "0",
                 },
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -174,7 +172,13 @@ def workers(
     }
     pool = Workers(
         redis_url,
-        {"STORAGE_DIR": str(storage_dir), "SMOKE_VENV_DIR": str(SDK_CACHE)},
+        {
+            "STORAGE_DIR": str(storage_dir),
+            "SMOKE_VENV_DIR": str(SDK_CACHE),
+            # No venv build competing with the test for the CPU (a test may
+            # switch it back on for its worker).
+            "SDK_VENV_PREWARM": "0",
+        },
         ROOT / "var",
     )
     try:
