@@ -8,21 +8,16 @@ plugin runs, and evicted least recently used first above a size cap.
 
 Modules: `interpreter` (finding Python 3.12), `install` (`create_venv`: one
 venv for given requirements, uv or pip), `cache` (the cache: `using_sdk_venv`,
-`ensure_sdk_venv`, `evict_venvs`), `locks` (flock files), `errors`.
+`ensure_sdk_venv`), `evict` (`evict_venvs`), `layout` (names in a cache
+folder), `locks` (flock files), `errors`.
 """
 
 from __future__ import annotations
 
 from studio.pluginfmt.sdkenv.cache import (
     DEFAULT_SDK_REQUIREMENT,
-    LAST_USED_NAME,
-    MARKER_NAME,
-    CachedVenv,
     SdkVenv,
-    cached_venvs,
     ensure_sdk_venv,
-    evict_venvs,
-    is_complete,
     normalise_requirements,
     normalise_resolved,
     prepare_sdk_venv,
@@ -31,8 +26,10 @@ from studio.pluginfmt.sdkenv.cache import (
     venv_key,
 )
 from studio.pluginfmt.sdkenv.errors import SdkEnvError
+from studio.pluginfmt.sdkenv.evict import CachedVenv, cached_venvs, evict_venvs
 from studio.pluginfmt.sdkenv.install import NewVenv, create_venv, find_uv
 from studio.pluginfmt.sdkenv.interpreter import Interpreter, find_python
+from studio.pluginfmt.sdkenv.layout import LAST_USED_NAME, MARKER_NAME, is_complete
 
 __all__ = [
     "DEFAULT_SDK_REQUIREMENT",

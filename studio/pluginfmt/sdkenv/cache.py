@@ -34,25 +34,29 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.pluginfmt.sdkenv import install
 from studio.pluginfmt.sdkenv.errors import SdkEnvError
+from studio.pluginfmt.sdkenv.evict import evict_venvs
 from studio.pluginfmt.sdkenv.interpreter import Interpreter, find_python
-from studio.pluginfmt.sdkenv.locks import FileLock, held
+from studio.pluginfmt.sdkenv.layout import (
+    MARKER_NAME,
+    REQUESTS_DIR,
+    VENV_NAME_RE,
+    disk_usage,
+    is_complete,
+    lock_path,
+    mark_used,
+)
+from studio.pluginfmt.sdkenv.locks import held
 
 DEFAULT_SDK_REQUIREMENT = "dify_plugin>=0.10.0,<0.11.0"
-MARKER_NAME = ".studio-sdk-venv.json"
-LAST_USED_NAME = ".studio-last-used"
-REQUESTS_DIR = ".requests"
-EVICT_LOCK = ".evict.lock"
-EVICT_WAIT_SECONDS = 10.0
 # How often in a row a venv may vanish between being found and being locked.
 USE_ATTEMPTS = 3
 
-VENV_NAME_RE = re.compile(r"^py\d+-[0-9a-f]{20}$")
 _SDK_NAME_RE = re.compile(r"^dify[-_.]plugin(?![A-Za-z0-9._-])", re.IGNORECASE)
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")
 _NAME_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(.*)$")
@@ -67,15 +71,6 @@ class SdkVenv:
     interpreter: Interpreter
     built: bool  # this call built it
     installer: str  # what built it ("uv 0.13.9", "pip"), from its marker
-
-
-@dataclass(frozen=True)
-class CachedVenv:
-    """A complete venv in the cache, for eviction and listings."""
-
-    key: str
-    size_bytes: int
-    last_used: float  # a time.time() value
 
 
 def normalise_requirements(requirements: str) -> str:
@@ -181,14 +176,14 @@ def using_sdk_venv(
         )
         folder = cache_dir / venv.key
         with held(
-            _lock_path(cache_dir, venv.key),
+            lock_path(cache_dir, venv.key),
             shared=True,
             deadline=deadline,
             waiting_for=f"the virtualenv {venv.key}",
         ):
             if not is_complete(folder):
                 continue  # evicted between being found and being locked
-            _mark_used(folder)
+            mark_used(folder)
             if venv.built and max_bytes is not None:
                 evict_venvs(cache_dir, max_bytes=max_bytes)
             yield venv
@@ -217,19 +212,19 @@ def prepare_sdk_venv(
     request = request_key(normalised, interpreter, only_binary=only_binary)
     known = _known_venv(cache_dir, request)
     if known is not None:
-        _mark_used(known)
+        mark_used(known)
         return _found(known, interpreter, built=False)
 
     deadline = time.monotonic() + timeout
     with held(
-        _lock_path(cache_dir, request),
+        lock_path(cache_dir, request),
         deadline=deadline,
         waiting_for=f"another build of {request}",
     ):
         # Another process may have finished while this one waited for the lock.
         known = _known_venv(cache_dir, request)
         if known is not None:
-            _mark_used(known)
+            mark_used(known)
             return _found(known, interpreter, built=False)
         for stale in cache_dir.glob(f".{request}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -247,72 +242,10 @@ def prepare_sdk_venv(
         finally:
             shutil.rmtree(work, ignore_errors=True)
         _remember(cache_dir, request, final.name)
-    _mark_used(final)
+    mark_used(final)
     if built and max_bytes is not None:
         evict_venvs(cache_dir, max_bytes=max_bytes, keep={final.name})
     return _found(final, interpreter, built=built)
-
-
-def is_complete(venv: Path) -> bool:
-    """Tell whether the venv folder was fully built (its marker file exists)."""
-    return (venv / MARKER_NAME).is_file() and (venv / "bin" / "python").exists()
-
-
-def cached_venvs(cache_dir: Path) -> list[CachedVenv]:
-    """The complete venvs of the cache, least recently used first."""
-    found: list[CachedVenv] = []
-    with contextlib.suppress(FileNotFoundError):
-        for folder in Path(cache_dir).iterdir():
-            if not VENV_NAME_RE.match(folder.name) or not is_complete(folder):
-                continue
-            with contextlib.suppress(OSError):
-                found.append(
-                    CachedVenv(
-                        key=folder.name,
-                        size_bytes=_size_of(folder),
-                        last_used=_last_used(folder),
-                    )
-                )
-    return sorted(found, key=lambda venv: (venv.last_used, venv.key))
-
-
-def evict_venvs(
-    cache_dir: Path,
-    *,
-    max_bytes: int,
-    keep: Collection[str] = (),
-    wait: float = EVICT_WAIT_SECONDS,
-) -> list[str]:
-    """Remove least recently used venvs while the cache is above `max_bytes`.
-
-    A venv in use or being built (its lock is held) is spared, and so are the
-    keys in `keep`. One process evicts at a time (others wait up to `wait`
-    seconds, then see the result, or give up); each removal is a rename under
-    the venv's lock, then a delete, so a half-deleted venv never looks ready.
-    Returns the evicted keys, oldest first.
-    """
-    cache_dir = Path(cache_dir).absolute()
-    if not cache_dir.is_dir():
-        return []
-    lock = FileLock(cache_dir / EVICT_LOCK)
-    if not lock.acquire(time.monotonic() + wait):
-        return []
-    try:
-        _remove_debris(cache_dir)
-        venvs = cached_venvs(cache_dir)
-        total = sum(venv.size_bytes for venv in venvs)
-        evicted: list[str] = []
-        for venv in venvs:
-            if total <= max_bytes:
-                break
-            if venv.key in keep or not _evict(cache_dir, venv.key):
-                continue
-            total -= venv.size_bytes
-            evicted.append(venv.key)
-        _forget_missing(cache_dir)
-        return evicted
-    finally:
-        lock.release()
 
 
 def _build(
@@ -341,7 +274,7 @@ def _build(
     if is_complete(final):
         return final, False
     with held(
-        _lock_path(cache_dir, key),
+        lock_path(cache_dir, key),
         deadline=deadline,
         waiting_for=f"the virtualenv {key}",
     ):
@@ -358,7 +291,7 @@ def _build(
             installer=new.installer,
         )
     # After the rename, so the bytecode names the real paths.
-    install.compile_bytecode_later(final, hold=_lock_path(cache_dir, key))
+    install.compile_bytecode_later(final, hold=lock_path(cache_dir, key))
     return final, True
 
 
@@ -382,10 +315,6 @@ def _remaining(deadline: float) -> float:
     return remaining
 
 
-def _lock_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f".{key}.lock"
-
-
 def _known_venv(cache_dir: Path, request: str) -> Path | None:
     """The complete venv a requirements text resolved to before, if any."""
     try:
@@ -405,93 +334,6 @@ def _remember(cache_dir: Path, request: str, key: str) -> None:
     os.replace(partial, folder / request)
 
 
-def _mark_used(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        (folder / LAST_USED_NAME).touch()
-
-
-def _last_used(folder: Path) -> float:
-    for name in (LAST_USED_NAME, MARKER_NAME):
-        with contextlib.suppress(OSError):
-            return (folder / name).stat().st_mtime
-    return 0.0
-
-
-def _size_of(folder: Path) -> int:
-    """The size the marker recorded, else what `du` would count."""
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        size = json.loads((folder / MARKER_NAME).read_text()).get("size_bytes")
-        if isinstance(size, int) and size >= 0:
-            return size
-    return _disk_usage(folder)
-
-
-def _disk_usage(folder: Path) -> int:
-    """Bytes on disk, each file once (hard links to uv's cache count in full)."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            with contextlib.suppress(OSError):
-                stat = os.lstat(os.path.join(root, name))
-                if (stat.st_dev, stat.st_ino) not in seen:
-                    seen.add((stat.st_dev, stat.st_ino))
-                    total += stat.st_blocks * 512
-    return total
-
-
-def _evict(cache_dir: Path, key: str) -> bool:
-    """Remove one venv unless it is in use or being built (its lock is held)."""
-    lock = FileLock(_lock_path(cache_dir, key))
-    if not lock.acquire(None):
-        return False
-    folder = cache_dir / key
-    doomed = cache_dir / f".{key}.evicted-{uuid.uuid4().hex[:8]}"
-    try:
-        if not is_complete(folder):
-            return False
-        os.rename(folder, doomed)
-    except OSError:
-        return False
-    finally:
-        lock.release()
-    shutil.rmtree(doomed, ignore_errors=True)
-    return True
-
-
-def _remove_debris(cache_dir: Path) -> None:
-    """Remove what crashed evictions and builds left (called under EVICT_LOCK)."""
-    for doomed in cache_dir.glob(".*.evicted-*"):
-        shutil.rmtree(doomed, ignore_errors=True)
-    for work in cache_dir.glob(".req-*.tmp-*"):
-        request = work.name[1:].split(".tmp-")[0]
-        lock = FileLock(_lock_path(cache_dir, request))
-        if lock.acquire(None):  # nobody is building that request
-            try:
-                shutil.rmtree(work, ignore_errors=True)
-            finally:
-                lock.release()
-    for folder in cache_dir.iterdir():
-        if VENV_NAME_RE.match(folder.name) and not is_complete(folder):
-            lock = FileLock(_lock_path(cache_dir, folder.name))
-            if lock.acquire(None):  # renamed in, never marked: a crashed build
-                try:
-                    if not is_complete(folder):
-                        shutil.rmtree(folder, ignore_errors=True)
-                finally:
-                    lock.release()
-
-
-def _forget_missing(cache_dir: Path) -> None:
-    """Drop remembered resolutions whose venv is gone (they resolve again)."""
-    with contextlib.suppress(FileNotFoundError):
-        for remembered in (cache_dir / REQUESTS_DIR).iterdir():
-            with contextlib.suppress(OSError):
-                key = remembered.read_text().strip()
-                if not (cache_dir / key).is_dir():
-                    remembered.unlink()
-
-
 def _write_marker(
     venv: Path,
     *,
@@ -509,11 +351,11 @@ def _write_marker(
                 "resolved": resolved,
                 "python": interpreter.tag,
                 "installer": installer,
-                "size_bytes": _disk_usage(venv),
+                "size_bytes": disk_usage(venv),
                 "built_at": time.time(),
             },
             indent=2,
         )
     )
     os.replace(partial, marker)
-    _mark_used(venv)
+    mark_used(venv)
