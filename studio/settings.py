@@ -274,12 +274,19 @@ BUILD_SMOKE_RUNNER = env_str(
 )
 BUILD_SMOKE_TIMEOUT = env_int("BUILD_SMOKE_TIMEOUT", 120)
 BUILD_SMOKE_MEMORY_MB = env_int("BUILD_SMOKE_MEMORY_MB", 1024)
-# Cached Python 3.12 virtualenvs with the plugin SDK, keyed by requirements.
+# Cached Python 3.12 virtualenvs with the plugin SDK, one per resolved package
+# set, built with uv; the least recently used go above SDK_VENV_CACHE_MAX_MB.
 SMOKE_VENV_DIR = env_path("SMOKE_VENV_DIR", VAR_DIR / "cache" / "sdk-venvs")
 # The Marketplace pre-check (docs/marketplace.md): queued after every build that
 # succeeds; a check queued or running longer than this lost its worker.
 MARKETPLACE_CHECK_AFTER_BUILD = env_bool("MARKETPLACE_CHECK_AFTER_BUILD", True)
 MARKETPLACE_CHECK_STALE_SECONDS = env_int("MARKETPLACE_CHECK_STALE_SECONDS", 900)
+SDK_VENV_CACHE_MAX_MB = env_int("SDK_VENV_CACHE_MAX_MB", 2048)
+# uv's download cache (wheels, index pages): later builds work offline from it.
+SDK_UV_CACHE_DIR = env_path("SDK_UV_CACHE_DIR", VAR_DIR / "cache" / "uv")
+# A worker that starts builds the venv of a new plugin's requirements, in the
+# background, so the first build does not wait for it.
+SDK_VENV_PREWARM = env_bool("SDK_VENV_PREWARM", True)
 # Fernet key(s), comma-separated, encrypting team signing keys at rest (the first
 # encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
 SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")

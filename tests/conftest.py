@@ -123,6 +123,8 @@ def celery_worker_process(redis_url: str, transactional_db: None):
         "REDIS_URL": redis_url,
         "DATABASE_URL": database_url_for_test_db(),
         "DJANGO_SETTINGS_MODULE": "studio.settings",
+        # No venv build competing with the test for the CPU.
+        "SDK_VENV_PREWARM": "0",
     }
     log = ROOT / "var" / "test-worker.log"
     log.parent.mkdir(exist_ok=True)
@@ -171,9 +173,11 @@ def celery_worker_process(redis_url: str, transactional_db: None):
 def sdk_python() -> Path:
     """Python of the cached virtualenv with the real dify_plugin SDK (built once)."""
     from studio.pluginfmt.sdkenv import ensure_sdk_venv
-    from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE
+    from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE, UV_CACHE
 
-    return ensure_sdk_venv(ECHO_REQUIREMENTS, cache_dir=SDK_CACHE)
+    return ensure_sdk_venv(
+        ECHO_REQUIREMENTS, cache_dir=SDK_CACHE, uv_cache_dir=UV_CACHE
+    )
 
 
 @pytest.fixture

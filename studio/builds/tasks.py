@@ -4,7 +4,8 @@ A worker that starts reaps at once (builds its previous incarnation left
 running are failed or re-queued), then every half BUILD_STALE_SECONDS in a
 thread of its main process, so a build whose worker died is handled within
 about 1.5 times BUILD_STALE_SECONDS as long as any worker is up; pages and the
-command line reap lazily too.
+command line reap lazily too. It also pre-warms the SDK virtualenv of a new
+plugin in another thread (SDK_VENV_PREWARM), serving tasks meanwhile.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ def _reap_on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
     reap_once(dead_worker=hostname)
     _stop_reaping.clear()
     threading.Thread(target=_reap_forever, name="build-reaper", daemon=True).start()
+
+
+@worker_ready.connect
+def _prewarm_on_worker_ready(**kwargs: Any) -> threading.Thread | None:
+    """Build the default SDK venv in the background; the worker serves at once."""
+    if not settings.SDK_VENV_PREWARM:
+        return None
+    thread = threading.Thread(
+        target=services.sdk_venv_prewarm, name="sdk-venv-prewarm", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 @worker_shutdown.connect

@@ -189,6 +189,9 @@ def workers(
             # A worker that checks every build for the Marketplace is started
             # with MARKETPLACE_CHECK_AFTER_BUILD="1" (tests/builds/test_readiness.py).
             "MARKETPLACE_CHECK_AFTER_BUILD": "0",
+            # No venv build competing with the test for the CPU (a test may
+            # switch it back on for its worker).
+            "SDK_VENV_PREWARM": "0",
         },
         ROOT / "var",
     )

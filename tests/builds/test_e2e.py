@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,3 +98,19 @@ class TestBuildEndToEnd:
         assert codes[-1] == 286, codes
         assert set(codes[:-1]) <= {200}
         assert b"succeeded" in response.content
+
+
+class TestPrewarmEndToEnd:
+    def test_a_starting_worker_serves_and_prewarms_the_sdk_venv(
+        self, workers: Workers, sdk_python: Path
+    ) -> None:
+        # Started means it answered a ping; the venv is looked up behind that.
+        worker = workers.start("prewarm", SDK_VENV_PREWARM="1")
+
+        deadline = time.monotonic() + 60
+        while "SDK virtualenv" not in worker.log.read_text():
+            assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
+            time.sleep(0.2)
+        assert f"SDK virtualenv {sdk_python.parents[1].name} was ready in" in (
+            worker.log.read_text()
+        )

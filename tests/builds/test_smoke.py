@@ -24,7 +24,7 @@ from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder
 from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE, NewPlugin, scaffold
-from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE
+from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE, UV_CACHE
 
 TYPES = ["llm", "text-embedding", "rerank"]
 ECHOED = "echo: Hello from the studio smoke test"
@@ -86,7 +86,9 @@ def make_plugin(
 
 
 def smoke(files: dict[str, bytes], **kwargs: Any) -> SmokeReport:
-    return smoke_test(package(files), cache_dir=SDK_CACHE, **kwargs)
+    return smoke_test(
+        package(files), cache_dir=SDK_CACHE, uv_cache_dir=UV_CACHE, **kwargs
+    )
 
 
 def statuses(report: SmokeReport) -> dict[str, str]:
@@ -282,13 +284,15 @@ class TestFailures:
         self, monkeypatch
     ):
         def refuse(requirements: str, **kwargs: Any) -> Path:
-            raise sdkenv.SdkEnvError("pip install failed with exit code 1:\nno wheel")
+            raise sdkenv.SdkEnvError(
+                "uv pip install failed with exit code 1:\nno wheel"
+            )
 
-        monkeypatch.setattr(sdkenv, "ensure_sdk_venv", refuse)
+        monkeypatch.setattr(sdkenv, "using_sdk_venv", refuse)
         report = smoke(make_plugin(["customizable-model"], types=["llm"]))
         assert not report.ok
         assert statuses(report)["environment"] == "failed"
-        assert "pip install failed" in detail(report, "environment")
+        assert "uv pip install failed" in detail(report, "environment")
         assert detail(report, "starts") == "the plugin's virtualenv could not be built"
         assert statuses(report)["invoke_llm"] == "skipped"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-# Survives between test runs (var/ is git-ignored): only the first run downloads.
+# Survive between test runs (var/ is git-ignored): only the first run downloads.
 SDK_CACHE = Path(__file__).resolve().parents[2] / "var" / "cache" / "sdk-venvs"
+UV_CACHE = Path(__file__).resolve().parents[2] / "var" / "cache" / "uv"
 ECHO_REQUIREMENTS = "dify_plugin>=0.10.0,<0.11.0\n"
 
 MANIFEST = """\

@@ -26,7 +26,8 @@ RAISES_AT_IMPORT = (
 def venv_cache() -> Path:
     """The virtualenv cache, with the studio plugin's environment built once."""
     requirements = ready_plugin()["requirements.txt"].decode()
-    requirements_venv(requirements, cache_dir=SDK_CACHE)
+    with requirements_venv(requirements, cache_dir=SDK_CACHE) as python:
+        assert python.exists()
     return SDK_CACHE
 
 

@@ -30,6 +30,7 @@ from .signing_keys import (
     signing_key_generate,
     signing_key_upload,
 )
+from .venvs import sdk_venv_options, sdk_venv_prewarm
 
 __all__ = [
     "SIGNING_CATEGORY",
@@ -56,6 +57,8 @@ __all__ = [
     "marketplace_check_start",
     "provider_delete",
     "publish",
+    "sdk_venv_options",
+    "sdk_venv_prewarm",
     "signature_note",
     "signing_key_deactivate",
     "signing_key_generate",

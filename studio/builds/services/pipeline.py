@@ -48,6 +48,7 @@ from ..models import (
 from ..steps import StepRecord, StepStatus
 from . import builds as build_services
 from . import notices, readiness
+from .venvs import sdk_venv_options
 
 log = logging.getLogger(__name__)
 
@@ -470,10 +471,13 @@ def smoke_artifact(
     """
     from studio.builds import smoke
 
+    venvs = sdk_venv_options()
     try:
         report = smoke.smoke_test(
             package,
-            cache_dir=Path(settings.SMOKE_VENV_DIR),
+            cache_dir=venvs["cache_dir"],
+            uv_cache_dir=venvs["uv_cache_dir"],
+            max_venv_bytes=venvs["max_bytes"],
             timeout=settings.BUILD_SMOKE_TIMEOUT,
             memory_limit_mb=settings.BUILD_SMOKE_MEMORY_MB,
         )

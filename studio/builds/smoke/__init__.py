@@ -71,12 +71,17 @@ def smoke_test(
     timeout: float = 120,
     memory_limit_mb: int = 1024,
     upstream: MockUpstream | None = None,
+    uv_cache_dir: Path | None = None,
+    max_venv_bytes: int | None = None,
 ) -> SmokeReport:
     """Run a `.difypkg` and check it answers; raises SmokeInputError for non-packages.
 
     `timeout` bounds the plugin's run (start and every request); building a
-    missing virtualenv has its own limit. A mock upstream is started for
-    OpenAI-compatible plugins unless one is given.
+    missing virtualenv has its own limit. The virtualenv comes from the cache
+    in `cache_dir` (uv's downloads in `uv_cache_dir`; the least recently used
+    venvs are evicted above `max_venv_bytes`) and is held in use for the run.
+    A mock upstream is started for OpenAI-compatible plugins unless one is
+    given.
     """
     started = time.monotonic()
     try:
@@ -89,10 +94,16 @@ def smoke_test(
         plan = Plan.unreadable_plugin(f"the plugin's YAML cannot be read: {exc}")
     requirements = files.get("requirements.txt", b"").decode(errors="replace")
     run = Run(deadline=started + timeout)
-    python = run.environment(requirements, Path(cache_dir))
-    # A virtualenv built just now does not eat into the plugin's time.
-    run.deadline = time.monotonic() + timeout
     with contextlib.ExitStack() as stack:
+        python = run.environment(
+            requirements,
+            Path(cache_dir),
+            stack,
+            uv_cache_dir=uv_cache_dir,
+            max_venv_bytes=max_venv_bytes,
+        )
+        # A virtualenv built just now does not eat into the plugin's time.
+        run.deadline = time.monotonic() + timeout
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smoke-")))
         if python is not None:
             folder = tmp / "plugin"

@@ -115,28 +115,44 @@ class Run:
 
     # ------------------------------------------------------------ phases
 
-    def environment(self, requirements: str, cache_dir: Path) -> Path | None:
-        """Find or build the virtualenv; a failure is the `environment` check."""
+    def environment(
+        self,
+        requirements: str,
+        cache_dir: Path,
+        stack: contextlib.ExitStack,
+        *,
+        uv_cache_dir: Path | None = None,
+        max_venv_bytes: int | None = None,
+    ) -> Path | None:
+        """Find or build the virtualenv, held in use until `stack` closes.
+
+        A failure is the `environment` check.
+        """
         started = time.monotonic()
         try:
-            interpreter = sdkenv.find_python()
-            cached = sdkenv.is_complete(
-                cache_dir / sdkenv.venv_key(requirements, interpreter)
+            venv = stack.enter_context(
+                sdkenv.using_sdk_venv(
+                    requirements,
+                    cache_dir=cache_dir,
+                    uv_cache_dir=uv_cache_dir,
+                    max_bytes=max_venv_bytes,
+                )
             )
-            python = sdkenv.ensure_sdk_venv(requirements, cache_dir=cache_dir)
         except sdkenv.SdkEnvError as exc:
             self.add("environment", FAILED, str(exc), time.monotonic() - started)
             self.halted = "the plugin's virtualenv could not be built"
             return None
-        how = "reused the cached" if cached else "built a"
+        version = ".".join(map(str, venv.interpreter.version[:2]))
+        what = f"Python {version} virtualenv {venv.key}"
         self.add(
             "environment",
             PASSED,
-            f"{how} Python {'.'.join(map(str, interpreter.version[:2]))} "
-            f"virtualenv {python.parent.parent.name}",
+            f"built a {what} with {venv.installer}"
+            if venv.built
+            else f"reused the cached {what}",
             time.monotonic() - started,
         )
-        return python
+        return venv.python
 
     def start(
         self,

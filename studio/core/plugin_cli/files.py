@@ -256,19 +256,22 @@ def handle_verify_signature(cmd: Command, options: dict[str, Any]) -> int:
 
 
 def handle_smoke(cmd: Command, options: dict[str, Any]) -> int:
-    from django.conf import settings
-
+    from studio.builds.services import sdk_venv_options
     from studio.builds.smoke import SmokeInputError, smoke_test
 
     path = options["path"]
-    default_cache = Path(settings.BASE_DIR) / "var" / "cache" / "sdk-venvs"
-    cache_dir = Path(getattr(settings, "SMOKE_VENV_DIR", default_cache))
+    venvs = sdk_venv_options()
     try:
         if Path(path).is_dir():
             data = packaging.package(read_folder(path))
         else:
             data = Path(path).read_bytes()
-        report = smoke_test(data, cache_dir=cache_dir)
+        report = smoke_test(
+            data,
+            cache_dir=venvs["cache_dir"],
+            uv_cache_dir=venvs["uv_cache_dir"],
+            max_venv_bytes=venvs["max_bytes"],
+        )
     except (SmokeInputError, UnsafeInput, packaging.PackageTooLarge, OSError) as exc:
         raise cmd.refuse(options, path, exc) from None
     cmd.emit(options, {"path": path, **report.as_dict()}, report.as_text())

@@ -29,6 +29,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -99,13 +100,17 @@ class InstallResult:
         return report.findings
 
 
-def requirements_venv(requirements: str, *, cache_dir: Path) -> Path:
-    """The python of a clean 3.12 virtualenv with `requirements` installed.
+@contextlib.contextmanager
+def requirements_venv(requirements: str, *, cache_dir: Path) -> Iterator[Path]:
+    """The python of a clean 3.12 virtualenv with `requirements` installed,
+    held in use (never evicted) for the block.
 
-    The one place the pre-check makes a virtualenv: cached by the
-    requirements' hash (the smoke test's cache), built at most once.
+    The one place the pre-check makes a virtualenv: the smoke test's cache
+    (`sdkenv.using_sdk_venv`: one venv per installed package set, built with
+    uv at most once).
     """
-    return sdkenv.ensure_sdk_venv(requirements, cache_dir=cache_dir)
+    with sdkenv.using_sdk_venv(requirements, cache_dir=cache_dir) as venv:
+        yield venv.python
 
 
 def install_test(
@@ -130,9 +135,21 @@ def install_test(
             "the package has no requirements.txt, so the CI skips its install test too",
         )
     try:
-        python = requirements_venv(
-            requirements.decode("utf-8", "replace"), cache_dir=cache_dir
-        )
+        with (
+            requirements_venv(
+                requirements.decode("utf-8", "replace"), cache_dir=cache_dir
+            ) as python,
+            tempfile.TemporaryDirectory(prefix="precheck-") as tmp,
+        ):
+            folder = Path(tmp) / "plugin"
+            render_tree(files, folder)
+            status, detail, output = _serve(
+                folder,
+                python,
+                timeout=timeout,
+                memory_limit_mb=memory_limit_mb,
+                cpu_limit_s=cpu_limit_s,
+            )
     except sdkenv.SdkEnvError as exc:
         head, _, tail = str(exc).partition("\n")
         return result(
@@ -141,16 +158,6 @@ def install_test(
             f"virtualenv: {head}",
             step="requirements",
             output_tail=tail[-TAIL_CHARS:],
-        )
-    with tempfile.TemporaryDirectory(prefix="precheck-") as tmp:
-        folder = Path(tmp) / "plugin"
-        render_tree(files, folder)
-        status, detail, output = _serve(
-            folder,
-            python,
-            timeout=timeout,
-            memory_limit_mb=memory_limit_mb,
-            cpu_limit_s=cpu_limit_s,
         )
     return result(
         status, detail, step="" if status == "passed" else "start", output_tail=output
