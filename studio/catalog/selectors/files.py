@@ -13,12 +13,16 @@ import difflib
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from studio.catalog.highlight import highlight, language_for
 from studio.catalog.models import Provider, ProviderFile
+from studio.lib.markdown import relative_target, render_markdown
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.ignore import IGNORE_FILES, select_files
 from studio.pluginfmt.package import (
@@ -31,6 +35,11 @@ from studio.pluginfmt.uvlock import UvLockError
 PACKAGING_INPUTS = (*IGNORE_FILES, "manifest.yaml", "pyproject.toml", "uv.lock")
 # Larger text files are not highlighted in the page (download the source).
 MAX_SHOWN_BYTES = 1024 * 1024
+# The most Markdown the preview renders (a README is a few KiB; the preview
+# endpoint refuses more, and a larger file is shown as source).
+MAX_MARKDOWN_BYTES = 512 * 1024
+# README images load from here only: Dify serves a plugin's `_assets/`.
+MARKDOWN_ASSETS = "_assets/"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -221,6 +230,44 @@ def file_preview(row: ProviderFile) -> FilePreview:
         language=language,
         lines=lines,
     )
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def is_markdown(path: str) -> bool:
+    """Whether the files tab previews the file as rendered Markdown."""
+    return language_for(path) == "markdown"
+
+
+def markdown_html(
+    provider: Provider, path: str, text: str, paths: Collection[str]
+) -> SafeString:
+    """`text` (the Markdown file at `path`) rendered and sanitised for the page.
+
+    Relative images load through the raw-file view, and only the plugin's own
+    files under `_assets/`; relative links to a file of the plugin open it in
+    the files tab. `paths` are the provider's file paths.
+    """
+    raw = reverse("catalog:provider-file-raw", kwargs={"provider_id": provider.pk})
+    view = reverse("catalog:provider-file", kwargs={"provider_id": provider.pk})
+
+    def image_url(reference: str) -> str | None:
+        target = relative_target(path, reference)
+        if target is None:
+            return None
+        found = target[0]
+        if not found.startswith(MARKDOWN_ASSETS) or found not in paths:
+            return None
+        return f"{raw}?path={quote(found, safe='/')}"
+
+    def link_url(reference: str) -> str | None:
+        target = relative_target(path, reference)
+        if target is None or target[0] not in paths:
+            return None
+        return f"{view}?path={quote(target[0], safe='/')}"
+
+    return render_markdown(text, image_url=image_url, link_url=link_url)
 
 
 # ---------------------------------------------------------------- the zip
