@@ -10,6 +10,7 @@ are read in full.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import re
 import zipfile
@@ -17,8 +18,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.core.cache import cache
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from studio.catalog.highlight import highlight, language_for
 from studio.catalog.models import Provider, ProviderFile
@@ -35,9 +37,13 @@ from studio.pluginfmt.uvlock import UvLockError
 PACKAGING_INPUTS = (*IGNORE_FILES, "manifest.yaml", "pyproject.toml", "uv.lock")
 # Larger text files are not highlighted in the page (download the source).
 MAX_SHOWN_BYTES = 1024 * 1024
-# The most Markdown the preview renders (a README is a few KiB; the preview
-# endpoint refuses more, and a larger file is shown as source).
-MAX_MARKDOWN_BYTES = 512 * 1024
+# The most Markdown the preview renders: a README is a few KiB (the corpus's
+# largest is under 10 KiB), and markdown-it-py, pure Python, takes up to about
+# 1.5 s for 64 KiB of hostile input (bench/markdown.py). The preview endpoint
+# refuses more, and a larger file is shown as source.
+MAX_MARKDOWN_BYTES = 64 * 1024
+# Rendered Markdown is cached by everything it depends on.
+MARKDOWN_CACHE_SECONDS = 24 * 3600
 # README images load from here only: Dify serves a plugin's `_assets/`.
 MARKDOWN_ASSETS = "_assets/"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -249,6 +255,14 @@ def markdown_html(
     files under `_assets/`; relative links to a file of the plugin open it in
     the files tab. `paths` are the provider's file paths.
     """
+    # The output depends on the provider (its URLs), the file's folder, the
+    # text and which files exist: a page view of a saved README renders once.
+    key = hashlib.sha256(
+        "\0".join([str(provider.pk), path, text, *sorted(paths)]).encode()
+    ).hexdigest()
+    cached = cache.get(f"markdown:v1:{key}")
+    if isinstance(cached, str):
+        return mark_safe(cached)  # noqa: S308 - what render_markdown returned
     raw = reverse("catalog:provider-file-raw", kwargs={"provider_id": provider.pk})
     view = reverse("catalog:provider-file", kwargs={"provider_id": provider.pk})
 
@@ -267,7 +281,9 @@ def markdown_html(
             return None
         return f"{view}?path={quote(target[0], safe='/')}"
 
-    return render_markdown(text, image_url=image_url, link_url=link_url)
+    rendered = render_markdown(text, image_url=image_url, link_url=link_url)
+    cache.set(f"markdown:v1:{key}", str(rendered), MARKDOWN_CACHE_SECONDS)
+    return rendered
 
 
 # ---------------------------------------------------------------- the zip
