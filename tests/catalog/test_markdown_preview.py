@@ -206,10 +206,12 @@ class TestEditors:
     def test_the_editor_has_the_preview_beside_it_and_a_preview_button(
         self, bob, provider
     ):
-        body = bob.get(file_page(provider, "PRIVACY.md")).content.decode()
+        body = bob.get(file_page(provider, "README.md")).content.decode()
         assert 'class="file-panes with-preview"' in body
         assert 'name="content" data-editor data-language="markdown"' in body
-        assert 'id="md-preview"' in body
+        # The saved text, rendered beside it.
+        assert "<h1>Gateway plugin</h1>" in rendered(body)
+        assert "Set **API key** in the console." in body.split("<textarea", 1)[1]
         preview = url("file-preview", provider)
         assert f'formaction="{preview}"' in body
         assert f'hx-post="{preview}" hx-target="#md-preview"' in body
@@ -291,13 +293,12 @@ class TestPreviewEndpoint:
             assert "xxxxxxxxxxxxxxxxxxxx</p>" not in body
 
     def test_it_refuses_a_file_that_is_not_markdown(self, bob, provider):
-        response = bob.post(
-            url("file-preview", provider),
-            preview_form(provider, "main.py", "print(1)\n"),
-            **HX,
-        )
-        assert response.status_code == 400
-        assert "not a Markdown file" in response.content.decode()
+        form = preview_form(provider, "main.py", "print(1)\n")
+        for extra in (HX, {}):
+            response = bob.post(url("file-preview", provider), form, **extra)
+            assert response.status_code == 400
+            body = response.content.decode()
+            assert "Not rendered: main.py is not a Markdown file" in body
 
     def test_an_unknown_file_is_404(self, bob, provider):
         form = preview_form(provider, "README.md", "# x")
