@@ -168,6 +168,9 @@ def _build_context(
         problems=[
             f for f in findings_from_json(build.findings) if f.severity != "info"
         ],
+        smoke_checks=selectors.smoke_checks(build),
+        draft_changed=build.kind == Build.Kind.DEV
+        and provider.updated_at > build.created_at,
         **extra,
     )
 

@@ -183,6 +183,11 @@ urlpatterns = [
         name="provider-file-save",
     ),
     path(
+        "providers/<int:provider_id>/files/preview",
+        file_edits.provider_file_preview,
+        name="provider-file-preview",
+    ),
+    path(
         "providers/<int:provider_id>/files/add",
         file_edits.provider_file_add,
         name="provider-file-add",

@@ -51,3 +51,23 @@ def slow(
             return SmokeOutcome("failed", "stopped", {"ok": False})
         time.sleep(0.05)
     return passing(package, runtime=runtime, should_stop=should_stop)
+
+
+def raising(
+    package: bytes, *, runtime: str, should_stop: Callable[[], bool]
+) -> SmokeOutcome:
+    """Fails invoke_llm with the recorded traceback of a plugin whose
+    `_invoke` raised (tests/builds/traceback_inputs.py)."""
+    from tests.builds.traceback_inputs import INVOKE_PLUGIN_DIR, INVOKE_TRACEBACK
+
+    checks = [
+        {"name": "starts", "status": "passed", "detail": "heartbeat"},
+        {
+            "name": "invoke_llm",
+            "status": "failed",
+            "detail": "smoke-llm: InvokeError: [models] Error: boom in smoke-llm",
+            "traceback": INVOKE_TRACEBACK,
+        },
+    ]
+    report = {"ok": False, "checks": checks, "plugin_dir": INVOKE_PLUGIN_DIR}
+    return SmokeOutcome("failed", "invoke_llm", report, ["failed: invoke_llm"])

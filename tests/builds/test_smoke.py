@@ -18,12 +18,14 @@ from studio.builds.smoke import (
     schema_differences,
     smoke_test,
 )
+from studio.builds.smoke.tracebacks import parse_traceback
 from studio.pluginfmt import sdkenv
 from studio.pluginfmt.document import CredentialFormField, ModelSpec
 from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.package import package
 from studio.pluginfmt.readers import read_folder
 from studio.pluginfmt.scaffold import CUSTOM, OPENAI_COMPATIBLE, NewPlugin, scaffold
+from tests.catalog.editor_inputs import with_credential_fields
 from tests.pluginfmt.echo_plugin import ECHO_REQUIREMENTS, SDK_CACHE, UV_CACHE
 
 TYPES = ["llm", "text-embedding", "rerank"]
@@ -89,6 +91,15 @@ def smoke(files: dict[str, bytes], **kwargs: Any) -> SmokeReport:
     return smoke_test(
         package(files), cache_dir=SDK_CACHE, uv_cache_dir=UV_CACHE, **kwargs
     )
+
+
+def plugin_frames(text: str, plugin_dir: str) -> list[tuple[str | None, int, str]]:
+    """The traceback's frames in the plugin's own files."""
+    return [
+        (line.frame.plugin_path, line.frame.line, line.frame.function)
+        for line in parse_traceback(text, plugin_dir)
+        if line.frame is not None and line.frame.plugin_path is not None
+    ]
 
 
 def statuses(report: SmokeReport) -> dict[str, str]:
@@ -295,6 +306,57 @@ class TestFailures:
         assert "uv pip install failed" in detail(report, "environment")
         assert detail(report, "starts") == "the plugin's virtualenv could not be built"
         assert statuses(report)["invoke_llm"] == "skipped"
+
+    def test_an_invoke_that_raises_carries_the_plugins_traceback(self):
+        files = make_plugin(["customizable-model"], runtime=CUSTOM, types=["llm"])
+        provider = files["provider/gateway.yaml"].decode()
+        files["provider/gateway.yaml"] = with_credential_fields(provider).encode()
+        code = (
+            files["models/llm/llm.py"]
+            .decode()
+            .replace(
+                'raise NotImplementedError("AUTHOR: implement _invoke")',
+                "return self._helper(model)\n\n"
+                "    def _helper(self, model):\n"
+                '        raise RuntimeError("boom in " + model)',
+            )
+        )
+        files["models/llm/llm.py"] = code.encode()
+        report = smoke(files)
+        check = report.check("invoke_llm")
+        assert check is not None and check.status == "failed", report.as_text()
+        assert "boom in smoke-llm" in check.detail
+        lines = code.splitlines()
+        calls = lines.index("        return self._helper(model)") + 1
+        raises = lines.index('        raise RuntimeError("boom in " + model)') + 1
+        assert plugin_frames(check.traceback, report.plugin_dir) == [
+            ("models/llm/llm.py", calls, "_invoke"),
+            ("models/llm/llm.py", raises, "_helper"),
+        ]
+        assert "site-packages/dify_plugin/" in check.traceback
+        # A check that passed, or failed without an exception, has none.
+        assert all(not c.traceback for c in report.checks if c.name != "invoke_llm"), (
+            report.as_dict()
+        )
+
+    def test_a_module_that_raises_at_start_up_carries_its_traceback(self):
+        files = make_plugin(["customizable-model"], runtime=CUSTOM, types=["llm"])
+        code = files["models/llm/llm.py"].decode()
+        code = code.replace(
+            "class ", "def f():\n    return {}['x']\n\n\nf()\n\n\nclass ", 1
+        )
+        files["models/llm/llm.py"] = code.encode()
+        report = smoke(files)
+        check = report.check("starts")
+        assert check is not None and check.status == "failed", report.as_text()
+        lines = code.splitlines()
+        frames = plugin_frames(check.traceback, report.plugin_dir)
+        assert frames[0] == ("main.py", 3, "<module>")
+        assert frames[1:] == [
+            ("models/llm/llm.py", lines.index("f()") + 1, "<module>"),
+            ("models/llm/llm.py", lines.index("    return {}['x']") + 1, "f"),
+        ]
+        assert check.traceback.endswith("KeyError: 'x'")
 
     def test_bytes_that_are_not_a_package_raise(self):
         with pytest.raises(SmokeInputError, match="not a zip archive"):

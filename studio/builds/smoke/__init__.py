@@ -94,6 +94,7 @@ def smoke_test(
         plan = Plan.unreadable_plugin(f"the plugin's YAML cannot be read: {exc}")
     requirements = files.get("requirements.txt", b"").decode(errors="replace")
     run = Run(deadline=started + timeout)
+    plugin_dir = ""
     with contextlib.ExitStack() as stack:
         python = run.environment(
             requirements,
@@ -108,6 +109,8 @@ def smoke_test(
         if python is not None:
             folder = tmp / "plugin"
             render_tree(files, folder)
+            # The plugin's frames show the folder as its process sees it.
+            plugin_dir = str(folder.resolve())
             if plan.network_reason is None and upstream is None:
                 upstream = stack.enter_context(MockUpstream())
             env = stack.enter_context(offline_env())
@@ -121,4 +124,5 @@ def smoke_test(
         checks=run.checks,
         stderr_tail=run.stderr[-STDERR_TAIL_CHARS:].strip(),
         duration_ms=ms(time.monotonic() - started),
+        plugin_dir=plugin_dir,
     )

@@ -36,6 +36,7 @@ from studio.builds.smoke.report import (
     CheckStatus,
     SmokeCheck,
 )
+from studio.builds.smoke.tracebacks import error_traceback, last_traceback
 from studio.pluginfmt import driver, sdkenv
 
 REQUEST_TIMEOUT = 30.0
@@ -68,16 +69,29 @@ class Run:
         self.checks: list[SmokeCheck] = []
         self.plugin: driver.PluginProcess | None = None
         self.stderr = ""
+        # The plugin's traceback behind the current check's failure, if any.
+        self.traceback = ""
         # Set once the plugin cannot answer: every later check is skipped.
         self.halted: str | None = None
 
     # ------------------------------------------------------------ plumbing
 
     def add(
-        self, name: str, status: CheckStatus, detail: str, seconds: float = 0
+        self,
+        name: str,
+        status: CheckStatus,
+        detail: str,
+        seconds: float = 0,
+        traceback: str = "",
     ) -> None:
         self.checks.append(
-            SmokeCheck(name=name, status=status, detail=detail, duration_ms=ms(seconds))
+            SmokeCheck(
+                name=name,
+                status=status,
+                detail=detail,
+                duration_ms=ms(seconds),
+                traceback=traceback if status == FAILED else "",
+            )
         )
 
     def skip(self, name: str, reason: str) -> None:
@@ -94,24 +108,31 @@ class Run:
             self.halted = "the smoke test ran out of time"
             return
         started = time.monotonic()
+        self.traceback = ""
         try:
             status, detail = body()
         except driver.PluginExited as exc:
             status, detail = FAILED, _with_stderr(exc.message, exc.stderr)
+            self.traceback = last_traceback(exc.stderr)
             self.halted = f"the plugin process ended during {name}"
         except driver.RequestTimeout as exc:
             status, detail = FAILED, exc.message
         except driver.PluginError as exc:
             status, detail = FAILED, _with_stderr(exc.message, exc.stderr)
+            self.traceback = last_traceback(exc.stderr)
             self.halted = f"the plugin could not take more requests after {name}"
-        self.add(name, status, detail, time.monotonic() - started)
+        self.add(name, status, detail, time.monotonic() - started, self.traceback)
 
     def request(self, data: dict[str, Any]) -> driver.SessionResult:
         assert self.plugin is not None
         remaining = self.deadline - time.monotonic()
-        return self.plugin.request(
+        result = self.plugin.request(
             data, timeout=max(1.0, min(REQUEST_TIMEOUT, remaining))
         )
+        # The SDK sends the exception's traceback with the error: the check
+        # that fails on it shows it (the last one, if several requests erred).
+        self.traceback = error_traceback(result.error) or self.traceback
+        return result
 
     # ------------------------------------------------------------ phases
 
@@ -179,6 +200,7 @@ class Run:
                 FAILED,
                 _with_stderr(exc.message, exc.stderr),
                 time.monotonic() - started,
+                last_traceback(exc.stderr),
             )
             self.halted = "the plugin did not start"
             return

@@ -24,6 +24,9 @@ class SmokeCheck(BaseModel):
     status: CheckStatus
     detail: str = ""
     duration_ms: int = 0
+    # The plugin's Python traceback when the failure came with one (the SDK's
+    # error for a request, or an uncaught exception in its output).
+    traceback: str = ""
 
 
 class SmokeReport(BaseModel):
@@ -33,6 +36,9 @@ class SmokeReport(BaseModel):
     checks: list[SmokeCheck]
     stderr_tail: str = ""
     duration_ms: int = 0
+    # The temporary folder the plugin ran from: its tracebacks' frames under
+    # it are the plugin's own files (smoke/tracebacks.py).
+    plugin_dir: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-able data, for a Build row or `--json`."""

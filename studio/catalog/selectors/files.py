@@ -10,15 +10,21 @@ are read in full.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from django.utils.safestring import SafeString
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from studio.catalog.highlight import highlight, language_for
 from studio.catalog.models import Provider, ProviderFile
+from studio.lib.markdown import relative_target, render_markdown
 from studio.pluginfmt.files import PluginFiles
 from studio.pluginfmt.ignore import IGNORE_FILES, select_files
 from studio.pluginfmt.package import (
@@ -31,6 +37,15 @@ from studio.pluginfmt.uvlock import UvLockError
 PACKAGING_INPUTS = (*IGNORE_FILES, "manifest.yaml", "pyproject.toml", "uv.lock")
 # Larger text files are not highlighted in the page (download the source).
 MAX_SHOWN_BYTES = 1024 * 1024
+# The most Markdown the preview renders: a README is a few KiB (the corpus's
+# largest is under 10 KiB), and markdown-it-py, pure Python, takes up to about
+# 1.5 s for 64 KiB of hostile input (bench/markdown.py). The preview endpoint
+# refuses more, and a larger file is shown as source.
+MAX_MARKDOWN_BYTES = 64 * 1024
+# Rendered Markdown is cached by everything it depends on.
+MARKDOWN_CACHE_SECONDS = 24 * 3600
+# README images load from here only: Dify serves a plugin's `_assets/`.
+MARKDOWN_ASSETS = "_assets/"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -221,6 +236,54 @@ def file_preview(row: ProviderFile) -> FilePreview:
         language=language,
         lines=lines,
     )
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def is_markdown(path: str) -> bool:
+    """Whether the files tab previews the file as rendered Markdown."""
+    return language_for(path) == "markdown"
+
+
+def markdown_html(
+    provider: Provider, path: str, text: str, paths: Collection[str]
+) -> SafeString:
+    """`text` (the Markdown file at `path`) rendered and sanitised for the page.
+
+    Relative images load through the raw-file view, and only the plugin's own
+    files under `_assets/`; relative links to a file of the plugin open it in
+    the files tab. `paths` are the provider's file paths.
+    """
+    # The output depends on the provider (its URLs), the file's folder, the
+    # text and which files exist: a page view of a saved README renders once.
+    key = hashlib.sha256(
+        "\0".join([str(provider.pk), path, text, *sorted(paths)]).encode()
+    ).hexdigest()
+    cached = cache.get(f"markdown:v1:{key}")
+    if isinstance(cached, str):
+        return mark_safe(cached)  # noqa: S308 - what render_markdown returned
+    raw = reverse("catalog:provider-file-raw", kwargs={"provider_id": provider.pk})
+    view = reverse("catalog:provider-file", kwargs={"provider_id": provider.pk})
+
+    def image_url(reference: str) -> str | None:
+        target = relative_target(path, reference)
+        if target is None:
+            return None
+        found = target[0]
+        if not found.startswith(MARKDOWN_ASSETS) or found not in paths:
+            return None
+        return f"{raw}?path={quote(found, safe='/')}"
+
+    def link_url(reference: str) -> str | None:
+        target = relative_target(path, reference)
+        if target is None or target[0] not in paths:
+            return None
+        return f"{view}?path={quote(target[0], safe='/')}"
+
+    rendered = render_markdown(text, image_url=image_url, link_url=link_url)
+    cache.set(f"markdown:v1:{key}", str(rendered), MARKDOWN_CACHE_SECONDS)
+    return rendered
 
 
 # ---------------------------------------------------------------- the zip

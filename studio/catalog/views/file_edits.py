@@ -76,14 +76,40 @@ def files_context(
     provider: Provider,
     membership: Membership,
     row: ProviderFile | None,
+    *,
+    markdown_text: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The files tab with `row` open (or none), for readers and editors alike."""
+    """The files tab with `row` open (or none), for readers and editors alike.
+
+    A Markdown file comes rendered too (`rendered`): its saved text, or
+    `markdown_text` when given (a preview of unsaved text).
+    """
+    listing = file_selectors.file_listing(provider)
+    preview = file_selectors.file_preview(row) if row is not None else None
+    markdown = (
+        row is not None
+        and preview is not None
+        and preview.is_text
+        and file_selectors.is_markdown(row.path)
+    )
     context = provider_context(provider, membership, "files") | {
-        "listing": file_selectors.file_listing(provider),
-        "preview": file_selectors.file_preview(row) if row is not None else None,
+        "listing": listing,
+        "preview": preview,
         "edit": None,
+        "markdown": markdown,
+        "rendered": None,
     }
+    if row is not None and markdown:
+        if markdown_text is None:
+            content = bytes(row.content)
+            if len(content) <= file_selectors.MAX_MARKDOWN_BYTES:
+                markdown_text = file_selectors.text_of(content)
+        if markdown_text is not None:
+            paths = {r.path for r in listing.rows if not r.is_dir}
+            context["rendered"] = file_selectors.markdown_html(
+                provider, row.path, markdown_text, paths
+            )
     if membership.can_edit:
         context |= {
             "protected_paths": file_services.protected_paths(provider),
@@ -237,6 +263,60 @@ def _answer_save(
     if status == 200:
         response["HX-Trigger"] = "findings-changed"
     return response
+
+
+# ---------------------------------------------------------------- preview
+
+PREVIEW = "catalog/files/markdown_preview.html"
+
+
+@require_POST
+@login_required
+def provider_file_preview(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    """The posted (unsaved) text of a Markdown file, rendered; nothing is saved."""
+    provider, membership = get_provider_for_user(request, provider_id, write=True)
+    path = request.POST.get("path", "")
+    row = file_selectors.provider_file(provider, path)
+    if row is None:
+        raise Http404("No such file.")
+    text = request.POST.get("content", "")
+    error = ""
+    if not file_selectors.is_markdown(path):
+        error = f"{path} is not a Markdown file: only .md files have a preview."
+    elif len(text.encode()) > file_selectors.MAX_MARKDOWN_BYTES:
+        error = (
+            f"The text is larger than {file_selectors.MAX_MARKDOWN_BYTES} bytes, "
+            "the most the preview renders."
+        )
+    status = 400 if error else 200
+    if request.htmx:
+        if error:
+            context = {"provider": provider, "preview_error": error}
+        else:
+            paths = set(provider.files.values_list("path", flat=True))
+            rendered = file_selectors.markdown_html(provider, path, text, paths)
+            context = {"provider": provider, "rendered": rendered, "unsaved": True}
+        return render(request, PREVIEW, context, status=status)
+    # Without JavaScript: the page again, the editor holding the posted text.
+    edit = editor_state(
+        provider,
+        row,
+        text=text,
+        sha256=request.POST.get("sha256", "") or row.sha256,
+        dirty=True,
+    )
+    context = files_context(
+        provider,
+        membership,
+        row,
+        markdown_text=None if error else text,
+        edit=edit,
+        unsaved=not error,
+        preview_error=error,
+    )
+    if error:
+        context["rendered"] = None
+    return render_page(request, PAGE, context, status=status)
 
 
 # ---------------------------------------------------------------- operations

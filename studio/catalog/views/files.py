@@ -56,7 +56,13 @@ def provider_files(request: AuthedHttpRequest, provider_id: int) -> HttpResponse
 @login_required
 def provider_file_view(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     row, provider, membership = _get_file_for_user(request, provider_id)
-    context = files_context(provider, membership, row, line=_line_param(request))
+    line = _line_param(request)
+    # Readers see a Markdown file rendered unless they ask for its source (a
+    # line number is a place in the source).
+    show_source = request.GET.get("view") == "source" or line is not None
+    context = files_context(
+        provider, membership, row, line=line, show_source=show_source
+    )
     # htmx gets the whole section, so the tree marks the file now selected.
     return render_page(request, "catalog/provider_files.html", context)
 

@@ -16,6 +16,7 @@ from ..forms.providers import METHOD_CHOICES, MODEL_TYPE_CHOICES, NewProviderFor
 from ..models import Provider
 from ..provider_page import provider_context
 from ..selectors.general import general_findings
+from ..selectors.todos import provider_todos
 
 
 def _no_team(request: AuthedHttpRequest, heading: str) -> HttpResponse:
@@ -120,5 +121,6 @@ def provider_detail(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
             .annotate(n=Count("id"))
             .order_by("model_type")
         ),
+        "todos": provider_todos(provider),
     }
     return render_page(request, "catalog/provider_detail.html", context)
