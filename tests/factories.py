@@ -59,6 +59,11 @@ def make_new_plugin(
     )
 
 
+# A generated plugin without the Marketplace's repo and contact (factories fill
+# them in by default): the pre-check then blocks on four rules.
+NO_MARKETPLACE_FIELDS = {"repo": "", "contact": ""}
+
+
 def make_provider(
     team: Team, name: str = "gateway", *, models: int = 0, **kwargs: object
 ) -> Provider:

@@ -13,12 +13,12 @@ from studio.pluginfmt.readers import read_package
 from studio.pluginfmt.verify import verify
 from tests.builds.conftest import SDK_CACHE, Personas
 from tests.builds.test_services import built, steps_of
+from tests.catalog.test_model_ids import actions_url
 from tests.catalog.test_models_views import (
     form_data,
     model,
     model_url,
     new_url,
-    table_url,
 )
 from tests.factories import make_provider
 
@@ -49,8 +49,9 @@ def test_a_qwen_model_is_added_duplicated_built_and_served_by_the_sdk(
     )
     assert response.status_code == 302
     qwen = model(provider, "Qwen/Qwen3-8B")
-    html = client.get(table_url(provider)).content.decode()
-    assert 'value="Qwen/Qwen3-8B-copy"' in html
+    # The row's Actions menu (loaded when it opens) pre-fills the copy's id.
+    html = client.get(actions_url(provider, qwen), HTTP_HX_REQUEST="true").content
+    assert 'value="Qwen/Qwen3-8B-copy"' in html.decode()
     response = client.post(
         model_url(provider, qwen, "duplicate"),
         {"model_lock": qwen.lock_version, "new_id": "Qwen/Qwen3-8B-copy"},

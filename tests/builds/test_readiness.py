@@ -23,12 +23,13 @@ from studio.lib import queue
 from studio.lib.health import Check
 from studio.pluginfmt.precheck import precheck
 from tests.builds.conftest import Personas, Published, login
-from tests.factories import make_provider
+from tests.factories import NO_MARKETPLACE_FIELDS, make_provider
 from tests.pluginfmt.echo_plugin import SDK_CACHE
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
+# What a studio plugin made without repository and contact blocks on.
 STUDIO_BLOCKING = {
     "marketplace.manifest-repo",
     "marketplace.manifest-contact",
@@ -81,7 +82,7 @@ def built(
     run_published: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> Build:
-    provider = make_provider(personas.team, models=1)
+    provider = make_provider(personas.team, models=1, **NO_MARKETPLACE_FIELDS)
     return build_of(
         provider,
         checking,
@@ -123,7 +124,7 @@ class TestQueuedWithTheBuild:
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         settings.MARKETPLACE_CHECK_AFTER_BUILD = False
-        provider = make_provider(personas.team)
+        provider = make_provider(personas.team, **NO_MARKETPLACE_FIELDS)
 
         build_of(provider, checking, run_published, django_capture_on_commit_callbacks)
 
@@ -233,7 +234,7 @@ class TestStart:
         checking: Published,
         django_capture_on_commit_callbacks,
     ) -> None:
-        provider = make_provider(personas.team)
+        provider = make_provider(personas.team, **NO_MARKETPLACE_FIELDS)
         with django_capture_on_commit_callbacks(execute=True):
             build = services.build_start(provider=provider, user=None)
 
@@ -352,7 +353,7 @@ class TestPanel:
         checking: Published,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        provider = make_provider(personas.team)
+        provider = make_provider(personas.team, **NO_MARKETPLACE_FIELDS)
         with django_capture_on_commit_callbacks(execute=True):
             build = services.build_start(provider=provider, user=None)
 
@@ -404,7 +405,9 @@ class TestPanel:
         login(client, personas.bob)
         counts = []
         for name, models in (("small", 1), ("large", 12)):
-            provider = make_provider(personas.team, name, models=models)
+            provider = make_provider(
+                personas.team, name, models=models, **NO_MARKETPLACE_FIELDS
+            )
             build = build_of(
                 provider, checking, run_published, django_capture_on_commit_callbacks
             )
@@ -467,7 +470,7 @@ class TestCheckAgain:
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         settings.BUILD_SMOKE_RUNNER = "tests.builds.runners.failing"
-        provider = make_provider(personas.team)
+        provider = make_provider(personas.team, **NO_MARKETPLACE_FIELDS)
         with django_capture_on_commit_callbacks(execute=True):
             build = services.build_start(provider=provider, user=None)
         with django_capture_on_commit_callbacks(execute=True):

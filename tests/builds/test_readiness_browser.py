@@ -13,7 +13,7 @@ from studio.builds.models import Build, MarketplaceCheck
 from tests.browser import chromium_page, log_in, screenshot
 from tests.builds.conftest import Published, broker, run_published, storage
 from tests.catalog.conftest import Personas
-from tests.factories import make_provider
+from tests.factories import NO_MARKETPLACE_FIELDS, make_provider
 from tests.pluginfmt.echo_plugin import SDK_CACHE
 
 __all__ = ["broker", "run_published", "storage"]
@@ -52,7 +52,7 @@ class TestReadinessPanel:
     ) -> None:
         settings.MARKETPLACE_CHECK_AFTER_BUILD = True
         settings.SMOKE_VENV_DIR = SDK_CACHE
-        provider = make_provider(personas.team, models=2)
+        provider = make_provider(personas.team, models=2, **NO_MARKETPLACE_FIELDS)
         build = services.build_start(provider=provider, user=personas.bob, smoke=False)
         run_published()
         build.refresh_from_db()

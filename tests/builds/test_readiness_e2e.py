@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from studio.builds.models import Build, MarketplaceCheck
 from tests.builds.conftest import Personas, Workers, login
-from tests.factories import make_provider
+from tests.factories import NO_MARKETPLACE_FIELDS, make_provider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_a_worker_checks_a_succeeded_build_for_the_marketplace(
     personas: Personas, workers: Workers, client: Client
 ) -> None:
     workers.start("readiness", MARKETPLACE_CHECK_AFTER_BUILD="1")
-    provider = make_provider(personas.team)
+    provider = make_provider(personas.team, **NO_MARKETPLACE_FIELDS)
     login(client, personas.bob)
     client.post(reverse("builds:build-create", args=[provider.pk]), {})
     build = Build.objects.get(provider=provider)
