@@ -362,6 +362,12 @@ class TestPanel:
         assert "runs once the build succeeds" in body
         assert "marketplace/check" not in body
 
+        build.status = build.Status.FAILED
+        build.save(update_fields=["status"])
+        body = client.get(detail_url(build)).content.decode()
+        assert "runs on builds that succeed; this one failed" in body
+        assert "runs once the build succeeds" not in body
+
     def test_the_htmx_poll_continues_while_queued_and_stops_when_done(
         self, client: Client, personas: Personas, built: Build, checking: Published
     ) -> None:
