@@ -262,6 +262,32 @@ class TestReleaseForm:
         assert "the input price rose from 0.5 to 0.75" in body
         assert Build.objects.count() == 1 and broker == []  # r1 only
 
+    def test_the_form_keeps_the_pages_query_count_as_the_plugin_grows(
+        self, as_user: AsUser, personas: Personas, broker: Published
+    ) -> None:
+        from tests.factories import make_provider
+
+        def reprice_all(doc: PluginDocument) -> None:
+            for entry in doc.models:
+                if entry.spec.pricing is not None:
+                    entry.spec.pricing.input = "0.77"
+
+        client = as_user("bob")
+        counts = []
+        for name, size in (("small", 3), ("big", 60)):
+            provider = make_provider(personas.team, name, models=size)
+            first = approve(submit(provider, personas.bob), personas.carol)
+            succeed(released(first, personas.alice))
+            edit(provider, reprice_all)
+            second = approve(submit(provider, personas.bob), personas.carol)
+            client.get(second.get_absolute_url())  # warm the caches
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(second.get_absolute_url())
+            assert response.status_code == 200
+            assert response.content.decode().count("the input price rose") == size
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1]
+
     def test_readers_get_no_form(self, as_user: AsUser, revision: Revision) -> None:
         body = as_user("carol").get(revision.get_absolute_url()).content.decode()
         assert '<textarea name="notes"' not in body
