@@ -400,6 +400,14 @@ class ReleaseCreate(BaseModel):
 
     revision: int = Field(ge=1, le=10**9, description="The revision number.")
     smoke: bool = Field(default=True, description="Run the smoke test.")
+    release_notes: (
+        Annotated[str, Field(min_length=1, max_length=20_000, pattern=r"\S")] | None
+    ) = Field(
+        default=None,
+        description="The release notes (Markdown, without the `## Release Notes` "
+        "heading). Default: the notes generated from the changes since the "
+        "previous release (`GET …/revisions/{n}/release-notes`).",
+    )
 
 
 class ReleaseOut(Out):
@@ -408,6 +416,38 @@ class ReleaseOut(Out):
     revision_label: str
     version: str
     approvers: list[str]
+    release_notes: str = Field(
+        description="The notes stored with the release (Markdown, without the "
+        "`## Release Notes` heading; empty for releases made before notes)."
+    )
+    submission_kit: str | None = Field(
+        description="Path of the Marketplace submission kit (a succeeded release)."
+    )
+
+
+class NotesComparedWith(BaseModel):
+    """What generated release notes compare with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["release", "baseline", "none"] = Field(
+        description="`release`: the previous release; `baseline`: the files the "
+        "provider entered the studio with (no earlier release); `none`: a first "
+        "release without a baseline."
+    )
+    revision: int | None = Field(description="The previous release's revision.")
+    version: str | None
+
+
+class ReleaseNotesOut(Out):
+    """Release notes generated for a revision, to edit and send with the release."""
+
+    revision: int
+    version: str
+    compared_with: NotesComparedWith
+    release_notes: str = Field(
+        description="Markdown, without the `## Release Notes` heading."
+    )
 
 
 class ReleasePage(PageMeta):

@@ -72,6 +72,11 @@ urlpatterns = [
         name="revision-diff",
     ),
     api_path(
+        "providers/<api_id:provider_id>/revisions/<api_id:number>/release-notes",
+        reviews.revision_release_notes,
+        name="revision-release-notes",
+    ),
+    api_path(
         "providers/<api_id:provider_id>/releases",
         reviews.release_list,
         reviews.release_create,
@@ -82,6 +87,11 @@ urlpatterns = [
         "builds/<api_id:build_id>/artifact",
         builds.build_artifact,
         name="build-artifact",
+    ),
+    api_path(
+        "builds/<api_id:build_id>/submission-kit",
+        reviews.build_submission_kit,
+        name="build-submission-kit",
     ),
     api_path("imports", imports.import_create, name="import-create"),
     api_path("imports/<api_id:import_id>", imports.import_read, name="import-read"),

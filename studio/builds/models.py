@@ -158,6 +158,9 @@ class Build(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DEV)
     # The approved revision a release build comes from (issue 7); "" for dev.
     revision_label = models.CharField(max_length=128, blank=True)
+    # A release's notes (Markdown, without the `## Release Notes` heading),
+    # written or accepted when it was started (issue 17); "" for dev builds.
+    release_notes = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )

@@ -11,6 +11,7 @@ from django import forms
 from studio.pluginfmt.diff import valid_anchor
 
 from .models import MAX_REQUIRED_APPROVALS, Decision
+from .release_notes import MAX_NOTES
 
 MAX_TEXT = 5000
 
@@ -84,6 +85,26 @@ class ReleaseForm(forms.Form):
         label="Run the smoke test",
         help_text="Start the plugin and call it as Dify would (slower).",
     )
+    # Posted without the field (a script, an older page): the generated notes.
+    notes = forms.CharField(
+        label="Release notes",
+        required=False,
+        max_length=MAX_NOTES,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
+        help_text="Markdown, stored with the release and shown on the Releases "
+        "list; downloads and the submission kit put them under a “## Release "
+        "Notes” heading.",
+    )
+
+    def clean_notes(self) -> str | None:
+        notes: str = self.cleaned_data.get("notes") or ""
+        if "notes" not in self.data:
+            return None
+        if not notes.strip():
+            raise forms.ValidationError(
+                "Write the release notes, or press “Regenerate notes”."
+            )
+        return notes
 
 
 class ReviewSettingsForm(forms.Form):

@@ -253,6 +253,7 @@ class Release:
             "identifier": build.identifier,
             "created_at": build.created_at.isoformat(),
             "created_by": build.created_by.get_username() if build.created_by else None,
+            "release_notes": build.release_notes,
         }
 
 

@@ -47,6 +47,16 @@ urlpatterns = [
         name="revision-release",
     ),
     path(
+        "providers/<int:provider_id>/releases/<int:build_id>/release-notes.md",
+        releases.release_notes_download,
+        name="release-notes",
+    ),
+    path(
+        "providers/<int:provider_id>/releases/<int:build_id>/submission-kit.zip",
+        releases.submission_kit_download,
+        name="submission-kit",
+    ),
+    path(
         "providers/<int:provider_id>/comments/<int:comment_id>/resolve",
         comments.comment_resolve,
         name="comment-resolve",

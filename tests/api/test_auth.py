@@ -60,6 +60,12 @@ ENDPOINTS = {
         "GET",
         lambda i: f"/api/v1/providers/{i['provider']}/revisions/{i['revision']}/diff",
     ),
+    "revision-release-notes": Endpoint(
+        "GET",
+        lambda i: (
+            f"/api/v1/providers/{i['provider']}/revisions/{i['revision']}/release-notes"
+        ),
+    ),
     "release-list": Endpoint(
         "GET", lambda i: f"/api/v1/providers/{i['provider']}/releases"
     ),
@@ -71,6 +77,9 @@ ENDPOINTS = {
     "build-read": Endpoint("GET", lambda i: f"/api/v1/builds/{i['build']}"),
     "build-artifact": Endpoint(
         "GET", lambda i: f"/api/v1/builds/{i['build']}/artifact"
+    ),
+    "build-submission-kit": Endpoint(
+        "GET", lambda i: f"/api/v1/builds/{i['build']}/submission-kit"
     ),
     "import-create": Endpoint("POST", lambda i: "/api/v1/imports", scoped=False),
     "import-read": Endpoint("GET", lambda i: f"/api/v1/imports/{i['import']}"),

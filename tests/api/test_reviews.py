@@ -190,3 +190,124 @@ class TestReleases:
         assert response.status_code == 200
         event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
         assert "deployer" in event.summary and event.actor is None
+
+
+class TestReleaseNotes:
+    def test_a_revision_gets_its_generated_notes(
+        self, api: Api, revisions: Revisions, broker: Published
+    ) -> None:
+        body = api.get(url(revisions, "revisions/2/release-notes")).json()
+        # r1 was approved but never released: the notes compare with the baseline.
+        assert body["compared_with"] == {
+            "kind": "baseline",
+            "revision": None,
+            "version": "0.0.1",
+        }
+        assert body["version"] == "0.1.0"
+        assert body["release_notes"].startswith("### 0.1.0\n\nChanges since the ")
+        build = Build.objects.get(
+            pk=api.post(url(revisions, "releases"), '{"revision": 1}').json()["id"]
+        )
+        Build.objects.filter(pk=build.pk).update(status=Build.Status.SUCCEEDED)
+        body = api.get(url(revisions, "revisions/2/release-notes")).json()
+        assert body["compared_with"] == {
+            "kind": "release",
+            "revision": 1,
+            "version": "0.0.1",
+        }
+        assert body["release_notes"] == (
+            "### 0.1.0\n\nChanges since 0.0.1, the previous release (r1).\n\n"
+            "#### Price changes\n\n"
+            "- LLM `model-000`: the input price rose from 0.5 to 0.9 USD per 1M "
+            "tokens.\n"
+        )
+
+    def test_notes_sent_with_the_release_are_stored_and_listed(
+        self, api: Api, revisions: Revisions, broker: Published
+    ) -> None:
+        response = api.post(
+            url(revisions, "releases"),
+            '{"revision": 1, "release_notes": "### 0.0.1\\n\\nFirst."}',
+        )
+        assert response.status_code == 202
+        [release] = api.get(url(revisions, "releases")).json()["items"]
+        assert release["release_notes"] == "### 0.0.1\n\nFirst.\n"
+        assert release["submission_kit"] is None  # not built yet
+
+    def test_without_notes_the_generated_ones_are_stored(
+        self, api: Api, revisions: Revisions, broker: Published
+    ) -> None:
+        api.post(url(revisions, "releases"), '{"revision": 1}')
+        generated = api.get(url(revisions, "revisions/1/release-notes")).json()
+        assert Build.objects.get().release_notes == generated["release_notes"]
+
+    @pytest.mark.parametrize("notes", ['""', '"  \\n "', '"' + "x" * 20_001 + '"'])
+    def test_blank_or_overlong_notes_are_a_400(
+        self, api: Api, revisions: Revisions, broker: Published, notes: str
+    ) -> None:
+        response = api.post(
+            url(revisions, "releases"), f'{{"revision": 1, "release_notes": {notes}}}'
+        )
+        assert response.status_code == 400
+        assert not Build.objects.exists()
+
+
+class TestSubmissionKit:
+    def test_a_succeeded_release_has_its_kit(
+        self,
+        api: Api,
+        revisions: Revisions,
+        broker: Published,
+        run_published: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        import io
+        import zipfile
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                url(revisions, "releases"), '{"revision": 1, "smoke": false}'
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            run_published()
+        [release] = api.get(url(revisions, "releases")).json()["items"]
+        kit = api.get(release["submission_kit"])
+        assert kit.status_code == 200
+        assert kit["Content-Type"] == "application/octet-stream"
+        assert kit["Content-Disposition"] == (
+            'attachment; filename="gateway-0.0.1-submission-kit.zip"'
+        )
+        names = zipfile.ZipFile(io.BytesIO(kit.content)).namelist()
+        author = revisions.provider.author
+        assert names[0] == f"{author}/gateway/gateway-0.0.1.difypkg"
+        assert names[1:] == ["RELEASE_NOTES.md", "PULL_REQUEST.md", "CHECKLIST.md"]
+        event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
+        assert event.summary.startswith("submission kit gateway-0.0.1-submission-kit")
+        assert event.build_id == response.json()["id"]
+
+    def test_a_failed_release_is_a_conflict(
+        self, api: Api, revisions: Revisions, broker: Published
+    ) -> None:
+        build_id = api.post(url(revisions, "releases"), '{"revision": 1}').json()["id"]
+        Build.objects.filter(pk=build_id).update(status=Build.Status.FAILED)
+        response = api.get(f"/api/v1/builds/{build_id}/submission-kit")
+        assert response.status_code == 409
+        assert "only a succeeded release build" in response.json()["error"]["message"]
+
+    def test_a_draft_build_is_not_found(self, api: Api, finished_build: Build) -> None:
+        response = api.get(f"/api/v1/builds/{finished_build.pk}/submission-kit")
+        assert response.status_code == 404
+
+    def test_another_teams_token_gets_404(
+        self, api: Api, revisions: Revisions, broker: Published, tokens: dict[str, str]
+    ) -> None:
+        build_id = api.post(url(revisions, "releases"), '{"revision": 1}').json()["id"]
+        Build.objects.filter(pk=build_id).update(status=Build.Status.SUCCEEDED)
+        response = api.get(
+            f"/api/v1/builds/{build_id}/submission-kit", token=tokens["mallory"]
+        )
+        assert response.status_code == 404
+        notes = api.get(
+            url(revisions, "revisions/1/release-notes"), token=tokens["mallory"]
+        )
+        assert notes.status_code == 404

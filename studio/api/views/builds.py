@@ -111,7 +111,7 @@ def build_artifact(request: ApiRequest, build_id: int) -> FileResponse:
         stream = build.artifact.open("rb")
     except FileNotFoundError:
         raise ApiError("not_found", "The artifact file is gone.") from None
-    _record_download(request, build)
+    record_download(request, build)
     return FileResponse(
         stream,
         as_attachment=True,
@@ -120,20 +120,21 @@ def build_artifact(request: ApiRequest, build_id: int) -> FileResponse:
     )
 
 
-def _record_download(request: ApiRequest, build: Build) -> None:
-    """Downloads go in the team's audit log, like the browser's."""
+def record_download(request: ApiRequest, build: Build, *, what: str = "") -> None:
+    """Downloads go in the team's audit log, like the browser's (`what`: a
+    file other than the artifact, e.g. a release's submission kit)."""
     user = request.actor.user
-    if user is not None:
+    token = request.actor.token
+    if user is not None and not what:
         build_services.download_record(build=build, user=user)
         return
-    token = request.actor.token
+    by = f" with the team token {token.name} ({token.prefix}…)" if user is None else ""
     audit_record(
         action=AuditEvent.Action.DOWNLOAD,
-        actor=None,
+        actor=user,
         team=build.team,
         provider=build.provider,
         build=build,
-        summary=f"{build.artifact_name} "
-        f"(build {build.pk}{build_services.signature_note(build)}) "
-        f"with the team token {token.name} ({token.prefix}…)",
+        summary=f"{what or build.artifact_name} "
+        f"(build {build.pk}{build_services.signature_note(build)}){by}",
     )

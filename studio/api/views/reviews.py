@@ -4,28 +4,34 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 
 from studio.builds import services as build_services
 from studio.builds.models import Build
 from studio.pluginfmt.document import DocumentError
+from studio.reviews import kit
 from studio.reviews import selectors as review_selectors
 from studio.reviews import services as review_services
 from studio.reviews.models import Revision
+from studio.reviews.release_notes import draft_release_notes
 
 from ..errors import ApiError, not_found
 from ..pagination import PageQuery, paginate
-from ..routing import ApiRequest, operation
+from ..routing import BINARY, ApiRequest, operation
 from ..schemas import (
     BuildOut,
     DiffOut,
     DiffQuery,
+    NotesComparedWith,
     ReleaseCreate,
+    ReleaseNotesOut,
     ReleaseOut,
     ReleasePage,
     RevisionOut,
     RevisionPage,
 )
-from .lookups import get_provider_for_token, reply
+from .builds import record_download
+from .lookups import get_build_for_token, get_provider_for_token, reply
 from .shapes import build_out
 
 MAX_NUMBER = 2**31 - 1
@@ -160,6 +166,12 @@ def release_list(
                 revision_label=build.revision_label,
                 version=release.version if release else build.plugin_version,
                 approvers=list(release.approvers) if release else [],
+                release_notes=build.release_notes,
+                submission_kit=reverse(
+                    "api:build-submission-kit", kwargs={"build_id": build.pk}
+                )
+                if build.has_artifact
+                else None,
             )
         )
     return reply(ReleasePage(items=items, **page.meta()))
@@ -192,7 +204,10 @@ def release_create(
         )
     try:
         build = review_services.release_start(
-            revision=revision, user=user, smoke=body.smoke
+            revision=revision,
+            user=user,
+            smoke=body.smoke,
+            release_notes=body.release_notes,
         )
     except review_services.NotAllowed as exc:
         raise ApiError("forbidden", str(exc)) from None
@@ -208,4 +223,70 @@ def release_create(
         raise ApiError("queue_unavailable", str(exc), context=exc.context) from None
     response = reply(build_out(build), status=202)
     response["Location"] = reverse("api:build-read", kwargs={"build_id": build.pk})
+    return response
+
+
+@operation(
+    "GET",
+    summary="Generate the release notes of a revision",
+    tag="reviews",
+    responses={200: ReleaseNotesOut},
+    errors=(404,),
+)
+def revision_release_notes(
+    request: ApiRequest, provider_id: int, number: int
+) -> HttpResponse:
+    """The release notes releasing revision `number` would get by default:
+    generated from the schema-aware diff with the previous release (else the
+    provider's baseline; else a first release listing its models). Edit them
+    and send them as `release_notes` when starting the release."""
+    provider = get_provider_for_token(request, provider_id)
+    revision = _get_revision(provider.pk, number)
+    draft = draft_release_notes(revision, review_selectors.baseline_of(provider))
+    base = draft.compared
+    if base.previous is not None:
+        compared = NotesComparedWith(
+            kind="release",
+            revision=base.previous.number,
+            version=base.previous.version,
+        )
+    elif base.base is not None:
+        version = getattr(base.base, "plugin_version", None)
+        compared = NotesComparedWith(kind="baseline", revision=None, version=version)
+    else:
+        compared = NotesComparedWith(kind="none", revision=None, version=None)
+    return reply(
+        ReleaseNotesOut(
+            revision=revision.number,
+            version=revision.version,
+            compared_with=compared,
+            release_notes=draft.text,
+        )
+    )
+
+
+@operation(
+    "GET",
+    summary="Download a release's Marketplace submission kit",
+    tag="reviews",
+    responses={200: BINARY},
+    errors=(404, 409),
+)
+def build_submission_kit(request: ApiRequest, build_id: int) -> HttpResponse:
+    """A zip for a pull request to langgenius/dify-plugins: the package at
+    `<author>/<name>/<name>-<version>.difypkg`, RELEASE_NOTES.md,
+    PULL_REQUEST.md and CHECKLIST.md. 404 for a draft build; 409 for a
+    release that did not succeed."""
+    build = get_build_for_token(request, build_id)
+    if build.kind != Build.Kind.RELEASE:
+        raise ApiError("not_found", "This build is not a release.")
+    try:
+        found = kit.submission_kit(build)
+    except kit.KitUnavailable as exc:
+        raise ApiError("conflict", str(exc)) from None
+    record_download(request, build, what=f"submission kit {found.filename}")
+    response = HttpResponse(found.content, content_type=BINARY)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=found.filename
+    )
     return response

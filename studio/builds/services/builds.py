@@ -77,6 +77,7 @@ def build_start(
     smoke: bool = True,
     kind: str = Build.Kind.DEV,
     revision_label: str = "",
+    release_notes: str = "",
     source: BuildSource | None = None,
     retry_of: Build | None = None,
 ) -> Build:
@@ -105,6 +106,7 @@ def build_start(
                 source=source or snapshot(locked),
                 kind=kind,
                 revision_label=revision_label,
+                release_notes=release_notes,
                 run_smoke=smoke,
                 retry_of=retry_of,
                 created_by=user,
@@ -196,6 +198,7 @@ def build_retry(*, build: Build, user: User | None) -> Build:
         smoke=build.run_smoke,
         kind=build.kind,
         revision_label=build.revision_label,
+        release_notes=build.release_notes,
         source=build.source,
         retry_of=build,
     )

@@ -17,6 +17,9 @@ older version:
 From the highest class it suggests the next version (major / minor / patch)
 and warns when the manifest version was not bumped, or bumped too little.
 `text_diff` gives the line diff of every changed file, as a second view.
+`release_notes(diff, ...)` keeps what users of a release act on (models
+added, removed, deprecated; prices; limits; breaking credential changes) as
+Markdown sentences under headings.
 `outline(diff, DiffFilter(...))` lays a big diff out to be read: filtered by
 class, model type and text, counted per class and type, grouped by section
 and model type, with added and removed models on one line each.
@@ -33,6 +36,8 @@ from .changes import SECTIONS, Change, PluginDiff, SubjectChanges, group_by_subj
 from .compare import diff_documents, diff_files, diff_views
 from .levels import BUMP_FOR_LEVEL, BUMP_RANK, LEVEL_RANK, Bump, Level
 from .models import model_facts
+from .notes import HEADINGS as NOTE_HEADINGS
+from .notes import NoteItem, note_items, release_notes
 from .outline import (
     DiffFilter,
     DiffGroup,
@@ -62,6 +67,7 @@ __all__ = [
     "LEVEL_RANK",
     "MAX_TEXT_LINES",
     "MISSING",
+    "NOTE_HEADINGS",
     "SECTIONS",
     "Anchor",
     "Bump",
@@ -71,6 +77,7 @@ __all__ = [
     "DiffOutline",
     "FileTextDiff",
     "Level",
+    "NoteItem",
     "PluginDiff",
     "PluginView",
     "SubjectChanges",
@@ -86,9 +93,11 @@ __all__ = [
     "group_by_subject",
     "is_model_line",
     "model_facts",
+    "note_items",
     "outline",
     "parse_version",
     "plugin_view",
+    "release_notes",
     "subject_of",
     "text_diff",
     "valid_anchor",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .comments import InvalidAnchor, comment_create, comment_reply, comment_resolve
-from .releases import NotApproved, release_start
+from .releases import NotApproved, kit_download_record, release_start
 from .revisions import (
     NothingToSubmit,
     RevisionClosed,
@@ -24,6 +24,7 @@ __all__ = [
     "comment_create",
     "comment_reply",
     "comment_resolve",
+    "kit_download_record",
     "release_start",
     "require_role",
     "review_settings_update",

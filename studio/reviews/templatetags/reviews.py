@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from studio.pluginfmt.diff import anchor_label
 
@@ -35,3 +38,16 @@ def reviews_nav(context: template.Context) -> dict[str, Any]:
 def anchor_label_filter(anchor: Any) -> str:
     """The human name of an anchor's place."""
     return anchor_label(tuple(anchor or ()))
+
+
+@register.filter
+def release_notes_html(notes: str) -> SafeString:
+    """Stored release notes for a page: through the studio's sanitising
+    Markdown renderer (`studio.lib.markdown.render_markdown`, nh3) where the
+    studio has one, else escaped as preformatted text. Never raw HTML."""
+    try:
+        markdown: Any = importlib.import_module("studio.lib.markdown")
+    except ImportError:
+        return format_html('<pre class="release-notes-text">{}</pre>', notes)
+    rendered: SafeString = markdown.render_markdown(notes)
+    return format_html('<div class="release-notes-text">{}</div>', rendered)

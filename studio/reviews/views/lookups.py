@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from studio.builds.models import Build
 from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
 from studio.catalog.models import Membership, Provider
 from studio.lib.http import AuthedHttpRequest
@@ -35,6 +36,24 @@ def get_revision_for_user(
         raise Http404("No such revision.")
     revision.provider = provider
     return revision, provider, membership
+
+
+def get_release_for_user(
+    request: AuthedHttpRequest, provider_id: int, build_id: int
+) -> tuple[Build, Provider, Membership]:
+    """A release build of a provider the user may see (404 otherwise, and for
+    a draft build or another provider's)."""
+    provider, membership = get_provider_for_user(request, provider_id)
+    build = (
+        Build.objects.filter(pk=build_id, provider=provider, kind=Build.Kind.RELEASE)
+        .select_related("signing_key")
+        .defer("findings", "events", "smoke")
+        .first()
+    )
+    if build is None:
+        raise Http404("No such release.")
+    build.provider = provider
+    return build, provider, membership
 
 
 def get_comment_for_user(

@@ -48,6 +48,7 @@ from ..diff import (
 )
 from ..forms import CommentForm, DecisionForm, ReleaseForm
 from ..models import REVIEW_ROLES, Revision
+from ..release_notes import DraftNotes, draft_release_notes
 
 MAX_QUERY = 100
 # Files of the text view shown open; past this many they start folded and the
@@ -386,6 +387,14 @@ def revision_context(
     shown_files = _text_files(text, compare)
     can_review = membership.role in REVIEW_ROLES
     own = revision.submitted_by_id == request.user.pk
+    can_release = membership.can_edit and revision.is_approved
+    # The release form starts from the generated notes (an invalid post keeps
+    # what was typed; "Regenerate notes" passes fresh ones in `release_form`).
+    notes: DraftNotes | None = extra.pop("notes", None)
+    release_form = extra.pop("release_form", None)
+    if can_release and (notes is None or release_form is None):
+        notes = notes or draft_release_notes(revision, baseline)
+        release_form = release_form or ReleaseForm(initial={"notes": notes.text})
     return provider_context(
         provider,
         membership,
@@ -430,7 +439,8 @@ def revision_context(
         can_review=can_review,
         can_approve=can_review and revision.is_open and not own,
         own=own,
-        can_release=membership.can_edit and revision.is_approved,
+        can_release=can_release,
+        notes=notes,
         release_builds=list(
             Build.objects.filter(
                 provider=provider,
@@ -443,7 +453,7 @@ def revision_context(
         signing_key=active_signing_key(provider.team),
         comment_form=extra.pop("comment_form", None) or CommentForm(),
         decision_form=extra.pop("decision_form", None) or DecisionForm(),
-        release_form=extra.pop("release_form", None) or ReleaseForm(),
+        release_form=release_form or ReleaseForm(),
         **extra,
     )
 

@@ -29,7 +29,7 @@ from .revision_page import Compare, comment_target, revision_context, revision_u
 DRAFT_LINES = 30
 
 
-def _reviews_context(
+def reviews_context(
     provider: Provider, membership: Membership, **extra: Any
 ) -> dict[str, Any]:
     revisions = selectors.revisions_for_provider(provider)
@@ -68,7 +68,7 @@ def _reviews_context(
 @login_required
 def provider_reviews(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
-    context = _reviews_context(provider, membership)
+    context = reviews_context(provider, membership)
     return render_page(
         request, "reviews/provider_reviews.html", context, partial="revisions"
     )
@@ -94,7 +94,7 @@ def revision_submit(request: AuthedHttpRequest, provider_id: int) -> HttpRespons
             if not request.htmx:
                 messages.success(request, f"Submitted {revision.label} for review.")
             return redirect_page(request, revision_url(revision))
-    context = _reviews_context(provider, membership, form=form)
+    context = reviews_context(provider, membership, form=form)
     return render_page(
         request,
         "reviews/provider_reviews.html",
