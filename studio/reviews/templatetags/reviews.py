@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any
 
@@ -10,6 +9,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from studio.lib.markdown import render_markdown
 from studio.pluginfmt.diff import anchor_label
 
 from ..selectors import inbox_counts
@@ -42,12 +42,9 @@ def anchor_label_filter(anchor: Any) -> str:
 
 @register.filter
 def release_notes_html(notes: str) -> SafeString:
-    """Stored release notes for a page: through the studio's sanitising
-    Markdown renderer (`studio.lib.markdown.render_markdown`, nh3) where the
-    studio has one, else escaped as preformatted text. Never raw HTML."""
-    try:
-        markdown: Any = importlib.import_module("studio.lib.markdown")
-    except ImportError:
-        return format_html('<pre class="release-notes-text">{}</pre>', notes)
-    rendered: SafeString = markdown.render_markdown(notes)
-    return format_html('<div class="release-notes-text">{}</div>', rendered)
+    """Stored release notes for a page, through the studio's sanitising
+    Markdown renderer (`studio.lib.markdown.render_markdown`: nh3, never raw
+    HTML)."""
+    return format_html(
+        '<div class="release-notes-text">{}</div>', render_markdown(notes)
+    )
