@@ -95,7 +95,7 @@ class TestDownloadsFromABucket:
         assert response["Content-Disposition"] == DISPOSITION
         assert int(response["Content-Length"]) == len(b"streamed bytes")
         assert b"".join(response.streaming_content) == b"streamed bytes"
-        response.close()
+        response.file_to_stream.close()
 
     def test_streaming_an_object_gone_from_the_bucket_is_not_found(
         self, s3_bucket: S3Bucket, settings: Any
@@ -112,7 +112,7 @@ class TestDownloadsFromAFolder:
         assert isinstance(response, FileResponse)
         assert response["Content-Disposition"] == DISPOSITION
         assert b"".join(response.streaming_content) == b"folder bytes"
-        response.close()
+        response.file_to_stream.close()
 
     def test_a_missing_file_is_not_found(self, folder: Path) -> None:
         with pytest.raises(FileNotFoundError):
