@@ -177,13 +177,77 @@ STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 if DEBUG:
     # whitenoise warns about a missing root; collectstatic fills it in production.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Stored files (uploads waiting for a worker or a choice, build artifacts) live
+# in a folder (filesystem) or in an S3-compatible bucket (s3): docs/deploy.md.
+STORAGE_BACKENDS = ("filesystem", "s3")
+STORAGE_BACKEND = env_str("STORAGE_BACKEND") or "filesystem"
+if STORAGE_BACKEND not in STORAGE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}, "
+        f"not {STORAGE_BACKEND!r}"
+    )
 STORAGE_DIR = env_path("STORAGE_DIR", VAR_DIR / "storage")
 MEDIA_ROOT = STORAGE_DIR
+# With s3, a download is checked and logged by the studio, then answered by a
+# redirect to a presigned URL valid this long (the client follows it at once).
+S3_DOWNLOAD_EXPIRY_SECONDS = env_int("S3_DOWNLOAD_EXPIRY_SECONDS", 60)
+# "redirect" (the bucket serves the bytes) or "stream" (this process does, for
+# a bucket the clients cannot reach).
+S3_DOWNLOAD_MODES = ("redirect", "stream")
+S3_DOWNLOADS = env_str("S3_DOWNLOADS") or "redirect"
+if S3_DOWNLOADS not in S3_DOWNLOAD_MODES:
+    raise ImproperlyConfigured(
+        f"S3_DOWNLOADS must be one of {', '.join(S3_DOWNLOAD_MODES)}, "
+        f"not {S3_DOWNLOADS!r}"
+    )
+
+
+def default_storage_settings(backend: str, storage_dir: Path) -> dict[str, object]:
+    """STORAGES["default"] for `backend`, the bucket's settings read from the
+    environment (the tests call it too, with a bucket of their own)."""
+    if backend == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(storage_dir)},
+        }
+    bucket = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME (the bucket's name)"
+        )
+    style = env_str("AWS_S3_ADDRESSING_STYLE")
+    if style not in ("", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE must be path or virtual, not {style!r}"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            # Empty means AWS itself, its default region, and boto3's own
+            # credentials (instance role, ~/.aws) respectively.
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "addressing_style": style or None,
+            "signature_version": "s3v4",
+            # No ACL sent: objects are as private as the bucket (keep it
+            # private); every read is signed, every download presigned.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": S3_DOWNLOAD_EXPIRY_SECONDS,
+            # Like the folder: a second file of one name gets another name.
+            "file_overwrite": False,
+            # An object read by a worker is held in memory up to this, then in
+            # a temporary file (deleted when closed).
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+
+
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(STORAGE_DIR)},
-    },
+    "default": default_storage_settings(STORAGE_BACKEND, STORAGE_DIR),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

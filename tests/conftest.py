@@ -220,3 +220,47 @@ def dying_broker(broker_up: None, tasks: Any) -> Any:
     between): the publish after commit fails."""
     tasks.refuse = True
     return tasks
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """An S3-compatible server (moto in server mode) on a free loopback port
+    for the session: its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(
+    s3_server: str,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Any:
+    """A new, empty bucket on the S3 server as this process's default storage.
+
+    STORAGE_BACKEND=s3 and the AWS_* variables are set in the environment too,
+    so a worker the test starts inherits them. STORAGE_DIR is the empty folder
+    `tmp_path / "storage"`, where nothing may appear. A fixture that sets up
+    another storage after this one (`storage`, `workers`) is undone by calling
+    `s3_bucket.use(settings, tmp_path / "storage")`.
+    """
+    import uuid
+
+    from tests.s3 import S3Bucket
+
+    bucket = S3Bucket(f"studio-{uuid.uuid4().hex[:16]}", s3_server)
+    bucket.client().create_bucket(Bucket=bucket.name)
+    for name, value in bucket.env().items():
+        monkeypatch.setenv(name, value)
+    storage_dir = tmp_path / "storage"
+    storage_dir.mkdir(exist_ok=True)
+    bucket.use(settings, storage_dir)
+    return bucket

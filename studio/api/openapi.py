@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .errors import ERROR_CODES
-from .routing import BINARY, RATE_HEADERS, Operation, operations_of
+from .routing import BINARY, RATE_HEADERS, REDIRECT, Operation, operations_of
 from .schemas import ErrorResponse
 
 API_PREFIX = "/api/v1/"
@@ -185,6 +185,18 @@ def _operation(
         }
     responses: dict[str, Any] = {}
     for status, model in sorted(op.responses.items()):
+        if model == REDIRECT:
+            responses[str(status)] = {
+                "description": (
+                    "With S3 storage: the file is at `Location`, a presigned URL "
+                    "that expires soon; follow it without the Authorization header."
+                ),
+                "headers": {
+                    "Location": {"required": True, "schema": {"type": "string"}},
+                    **(_rate_headers() if op.auth else {}),
+                },
+            }
+            continue
         if model == BINARY:
             content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}
             description = "The file, as an attachment."

@@ -42,6 +42,8 @@ from .throttling import RateDecision, rate_check
 log = logging.getLogger(__name__)
 
 BINARY = "application/octet-stream"
+# A response that sends the client elsewhere (`Location`), e.g. to a presigned URL.
+REDIRECT = "redirect"
 # Sent with every authenticated answer, documented in openapi.py.
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from django.core.files.storage import default_storage
-
 from studio.catalog.services import exports
 from studio.lib.durations import format_duration
+from studio.lib.storage import stored_location
 
 from . import services
 from .models import Build
@@ -48,13 +47,10 @@ def build_summary(build: Build) -> dict[str, Any]:
     }
     name = build.artifact.name
     if build.has_artifact and name:
-        try:
-            local = default_storage.path(name)
-        except NotImplementedError:
-            local = None
         data |= {
             "artifact": name,
-            "path": local,
+            # A local path, or s3://bucket/key when the storage is a bucket.
+            "path": stored_location(name),
             "filename": build.artifact_name,
             "size": build.size,
             "sha256": build.sha256,
@@ -107,7 +103,7 @@ def build_report(build: Build, data: dict[str, Any]) -> str:
     return (
         f"build {build.pk} of {plugin_id} succeeded"
         f" in {format_duration(build.run_time())}\n"
-        f"artifact: {data['path'] or data['artifact']}\n"
+        f"artifact: {data['path']}\n"
         f"file name: {build.artifact_name}\n"
         f"sha256: {build.sha256}\n"
         f"checksum: {build.checksum}\n"

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +22,7 @@ from studio.lib.http import (
     render_page,
     render_polling,
 )
+from studio.lib.storage import download_response
 from studio.pluginfmt.verify import findings_from_json
 
 from . import selectors, services
@@ -235,21 +237,16 @@ def build_retry(request: AuthedHttpRequest, build_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def build_download(request: AuthedHttpRequest, build_id: int) -> FileResponse:
+def build_download(request: AuthedHttpRequest, build_id: int) -> HttpResponseBase:
     build, _, _ = _get_build_for_user(request, build_id)
     if not build.has_artifact:
         raise Http404("This build has no artifact (it failed, or was pruned).")
     try:
-        stream = build.artifact.open("rb")
+        response = download_response(build.artifact.name, filename=build.artifact_name)
     except FileNotFoundError:
         raise Http404("The artifact file is gone.") from None
     services.download_record(build=build, user=request.user)
-    return FileResponse(
-        stream,
-        as_attachment=True,
-        filename=build.artifact_name,
-        content_type="application/octet-stream",
-    )
+    return response
 
 
 # ---------------------------------------------------------------- deleting a provider

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from studio.audit.models import AuditEvent
 from studio.audit.services import audit_record
 from studio.builds import services as build_services
 from studio.builds.models import Build
+from studio.lib.storage import download_response
 
 from ..errors import ApiError
 from ..pagination import PageQuery, paginate
-from ..routing import BINARY, ApiRequest, operation
+from ..routing import BINARY, REDIRECT, ApiRequest, operation
 from ..schemas import BuildCreate, BuildOut, BuildPage
 from .lookups import get_build_for_token, get_provider_for_token, reply
 from .shapes import build_out
@@ -97,27 +99,25 @@ def build_read(request: ApiRequest, build_id: int) -> HttpResponse:
     "GET",
     summary="Download a build's artifact",
     tag="builds",
-    responses={200: BINARY},
+    responses={200: BINARY, 302: REDIRECT},
     errors=(404,),
 )
-def build_artifact(request: ApiRequest, build_id: int) -> FileResponse:
-    """The `.difypkg` of a succeeded build (404 when it failed or was pruned)."""
+def build_artifact(request: ApiRequest, build_id: int) -> HttpResponseBase:
+    """The `.difypkg` of a succeeded build (404 when it failed or was pruned).
+
+    With S3 storage the answer is a 302 to a presigned URL that works for a
+    minute: follow it (`curl -L`) without sending the token there."""
     build = get_build_for_token(request, build_id)
     if not build.has_artifact:
         raise ApiError(
             "not_found", "This build has no artifact (not succeeded, or pruned)."
         )
     try:
-        stream = build.artifact.open("rb")
+        response = download_response(build.artifact.name, filename=build.artifact_name)
     except FileNotFoundError:
         raise ApiError("not_found", "The artifact file is gone.") from None
     record_download(request, build)
-    return FileResponse(
-        stream,
-        as_attachment=True,
-        filename=build.artifact_name,
-        content_type=BINARY,
-    )
+    return response
 
 
 def record_download(request: ApiRequest, build: Build, *, what: str = "") -> None:

@@ -7,13 +7,11 @@ the worker's housekeeping, and owns its transaction.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +19,7 @@ from django.utils import timezone
 from studio.catalog.models import Provider
 from studio.catalog.services import provider_files
 from studio.lib import queue
+from studio.lib.storage import stored_delete
 from studio.pluginfmt.checksum import files_checksum
 from studio.pluginfmt.package import write_zip
 from studio.pluginfmt.yamlio import load_yaml
@@ -28,8 +27,6 @@ from studio.pluginfmt.yamlio import load_yaml
 from ..models import WORKER_LOST, Build, BuildSource
 from ..steps import StepStatus
 from . import notices
-
-log = logging.getLogger(__name__)
 
 
 class QueueUnavailable(queue.QueueUnavailable):
@@ -329,11 +326,8 @@ def builds_delete_for_provider(provider: Provider) -> list[str]:
 
 
 def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError as exc:  # a file already gone is not worth failing for
-            log.warning("could not delete pruned artifact %s: %s", name, exc)
+    # A file that cannot be deleted is logged and left: the rows are gone.
+    stored_delete(names)
 
 
 # ---------------------------------------------------------------- waiting

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from studio.lib.storage import stored_delete
 from studio.pluginfmt import checksum as checksums
 from studio.pluginfmt import package as packaging
 from studio.pluginfmt import signing
@@ -453,7 +454,7 @@ class _Run:
 
     def discard_artifact(self) -> None:
         if name := self.build.artifact.name:
-            default_storage.delete(name)
+            stored_delete([name])  # an unreachable storage must not keep it running
             self.build.artifact = ""
 
 

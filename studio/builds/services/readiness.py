@@ -134,9 +134,12 @@ def last_release(versions: list[str]) -> str:
 def _package(build: Build) -> bytes:
     # The stored artifact when it is still there; a pruned dev build's package
     # is made again from its source (the same files, only unsigned).
-    if build.artifact.name and default_storage.exists(build.artifact.name):
-        with default_storage.open(build.artifact.name, "rb") as stored:
-            return bytes(stored.read())
+    if build.artifact.name:
+        try:
+            with default_storage.open(build.artifact.name, "rb") as stored:
+                return bytes(stored.read())
+        except FileNotFoundError:
+            pass
     return packaging.package(build.source.files())
 
 

@@ -40,6 +40,7 @@ from studio.lib.queue import (
     queue_after_commit,
     require_broker,
 )
+from studio.lib.storage import stored_delete
 from studio.pluginfmt.files import PluginFiles
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def store_and_queue(
             job.save(update_fields=["progress", "progress_text"])
             publication = _queue(job)
     except BaseException:
-        default_storage.delete(stored)
+        stored_delete([stored])
         raise
     if publication.failed:
         raise _not_queued(job, publication.error)
@@ -179,7 +180,7 @@ def _store_for_choice(
             progress_text="waiting for a choice",
         )
     except BaseException:
-        default_storage.delete(stored)
+        stored_delete([stored])
         raise
     return job
 
@@ -232,15 +233,20 @@ def _progress(job: ImportJob, percent: int, text: str) -> None:
 
 
 def _read_stored(job: ImportJob) -> PluginFiles:
-    if not job.source_path or not default_storage.exists(job.source_path):
-        raise ImportFailed("the uploaded file is gone; upload it again")
-    with default_storage.open(job.source_path, "rb") as fh:
+    gone = ImportFailed("the uploaded file is gone; upload it again")
+    if not job.source_path:
+        raise gone
+    try:
+        stored = default_storage.open(job.source_path, "rb")
+    except FileNotFoundError:
+        raise gone from None
+    with stored as fh:
         return read_upload(job.source_name, fh)
 
 
 def _discard_upload(job: ImportJob) -> None:
     if job.source_path:
-        default_storage.delete(job.source_path)
+        stored_delete([job.source_path])
         job.source_path = ""
 
 
