@@ -207,8 +207,9 @@ def run_remote(
             if connects > MAX_CONNECTS and not requests:
                 state = REFUSED
                 reason = (
-                    f"The plugin reconnected {connects} times: the daemon at "
-                    f"{address} keeps closing the connection (a wrong or expired key?)."
+                    f"The Dify daemon at {address} refused the key (it closed the "
+                    f"connection after each handshake; {connects} tries). Copy the "
+                    "current key from Dify's plugin page and start again."
                 )
                 break
             if flooded:
