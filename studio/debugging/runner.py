@@ -16,6 +16,7 @@ reports.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -43,6 +44,7 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 LINE_CHARS = 2000
 STOP_GRACE_SECONDS = 3.0
 MAX_CONNECTS = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 CONNECTING = "connecting"
 CONNECTED = "connected"
@@ -173,8 +175,10 @@ def run_remote(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=child_limits(
-                limits.memory_mb * 1024 * 1024, int(limits.max_seconds) + 5
+            preexec_fn=_with_parent_death(
+                child_limits(
+                    limits.memory_mb * 1024 * 1024, int(limits.max_seconds) + 5
+                )
             ),
         )
     except (OSError, subprocess.SubprocessError) as exc:
@@ -296,6 +300,21 @@ def _stop(popen: subprocess.Popen[bytes]) -> None:
     # The group may outlive its leader (a child the plugin forked).
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(popen.pid, signal.SIGKILL)
+
+
+def _with_parent_death(limits: Callable[[], None]) -> Callable[[], None]:
+    """Also have the kernel kill the plugin if the worker dies without stopping it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return limits
+
+    def apply() -> None:
+        limits()
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return apply
 
 
 def _json(text: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "debug_session_run",
     "debug_session_start",
     "debug_session_stop",
+    "debug_sessions_reap",
 ]
 
 
@@ -145,6 +147,20 @@ def debug_session_run(*, session_id: int) -> None:
         log.exception("debug session %s failed", session.pk)
         _end(session.pk, "the session failed on the worker")
         raise
+
+
+def debug_sessions_reap(*, now: Any = None) -> int:
+    """End sessions whose worker was lost (active past the time limit plus slack)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.DEBUG_SESSION_MAX_SECONDS + 120)
+    return DebugSession.objects.filter(
+        state__in=DebugSession.ACTIVE, created_at__lt=cutoff
+    ).update(
+        state=DebugSession.State.ENDED,
+        reason="the worker running the session was lost",
+        key_token="",
+        ended_at=now,
+    )
 
 
 def _save(session_id: int, snapshot: Snapshot) -> None:

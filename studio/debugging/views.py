@@ -68,6 +68,7 @@ def _page(
 def debug_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     write = request.method == "POST"
     provider, membership = get_provider_for_user(request, provider_id, write=write)
+    services.debug_sessions_reap()
     builds = _builds(provider)
     initial = {"build": request.GET.get("build")} if request.GET.get("build") else None
     if not write:
@@ -112,6 +113,8 @@ def debug_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 def debug_session(request: AuthedHttpRequest, session_id: int) -> HttpResponse:
     session, provider, membership = _get_session_for_user(request, session_id)
+    if session.is_active and services.debug_sessions_reap():
+        session.refresh_from_db()
     context = provider_context(provider, membership, "builds", session=session)
     return render_polling(
         request,

@@ -176,3 +176,38 @@ class TestRunRemote:
             )
             result = session.join()
         assert len(result.log) <= 3
+
+
+class TestParentDeath:
+    def test_the_plugin_dies_with_the_process_that_started_it(
+        self, plugin_folder: Path, sdk_python: Path
+    ) -> None:
+        """A worker killed mid-session leaves no plugin process behind."""
+        import subprocess
+        import sys
+        import textwrap
+
+        with FakeDaemon(KEY) as daemon:
+            script = textwrap.dedent(
+                f"""
+                import django, os
+                os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
+                from pathlib import Path
+                from studio.debugging.runner import Limits, run_remote
+                run_remote(Path({str(plugin_folder)!r}), Path({str(sdk_python)!r}),
+                    host="127.0.0.1", port={daemon.port}, key={KEY!r},
+                    limits=Limits(max_seconds=120), on_update=lambda s: None,
+                    should_stop=lambda: False)
+                """
+            )
+            worker = subprocess.Popen([sys.executable, "-c", script])
+            try:
+                assert daemon.ready.wait(30)
+                assert plugin_processes(plugin_folder)
+            finally:
+                worker.kill()
+                worker.wait()
+            deadline = time.monotonic() + 10
+            while plugin_processes(plugin_folder) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        assert plugin_processes(plugin_folder) == []

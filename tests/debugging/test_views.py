@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,22 @@ class TestOnTheWorker:
         session.refresh_from_db()
         assert session.state == "ended"
         assert session.reason == "the time limit of 6 s was reached"
+
+
+class TestLostWorker:
+    def test_a_session_past_its_limit_is_ended_when_the_page_is_read(
+        self, client, personas, provider, build, sent, settings
+    ):
+        settings.DEBUG_EGRESS_ALLOW = ["127.0.0.1"]
+        settings.DEBUG_SESSION_MAX_SECONDS = 60
+        login(client, personas.bob)
+        post_start(client, provider, build, "127.0.0.1:5003")
+        session = DebugSession.objects.get()
+        DebugSession.objects.filter(pk=session.pk).update(
+            state="connected",
+            created_at=session.created_at - timedelta(seconds=200),
+        )
+        html = client.get(session_url(session)).content.decode()
+        session.refresh_from_db()
+        assert session.state == "ended"
+        assert "the worker running the session was lost" in html
