@@ -12,11 +12,12 @@ from studio.catalog.models import Provider
 from studio.lib import queue
 from studio.lib.health import Check
 from studio.pluginfmt.package import package
+from tests.builds.conftest import workers
 from tests.builds.test_smoke import make_plugin
 from tests.catalog.conftest import Personas, personas
 from tests.factories import make_provider
 
-__all__ = ["Personas", "personas"]
+__all__ = ["Personas", "personas", "workers"]
 
 
 @pytest.fixture

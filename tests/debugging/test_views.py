@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core import serializers
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studio.builds.mock_upstream import MockUpstream
@@ -322,3 +324,38 @@ class TestLostWorker:
         session.refresh_from_db()
         assert session.state == "ended"
         assert "the worker running the session was lost" in html
+
+
+class TestQueries:
+    def test_the_pages_make_as_many_queries_with_many_sessions(
+        self, client, personas, provider, build
+    ):
+        login(client, personas.bob)
+
+        def add(count: int) -> DebugSession:
+            made = [
+                DebugSession.objects.create(
+                    build=build,
+                    created_by=personas.bob,
+                    host="dify.example",
+                    port=5003,
+                    state="ended",
+                    requests=[{"action": "invoke_llm", "model": "m", "type": "model"}]
+                    * 20,
+                )
+                for _ in range(count)
+            ]
+            return made[-1]
+
+        add(1)
+        client.get(start_url(provider))  # the first request after login does more
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as context:
+                client.get(start_url(provider))
+            counts.append(len(context.captured_queries))
+            last = add(8)
+        with CaptureQueriesContext(connection) as context:
+            client.get(session_url(last))
+        assert counts[0] == counts[1]
+        assert len(context.captured_queries) <= counts[0]
