@@ -91,6 +91,9 @@ class _Watch:
         self.connected_at: float | None = None
         self.refusal = ""
         self.changed = True
+        # Set on what must stop the plugin now: the SDK can reconnect dozens
+        # of times a second, so the loop does not wait for its next poll.
+        self.alert = threading.Event()
 
     def feed(self, raw: bytes) -> None:
         text = ANSI_RE.sub("", raw.decode(errors="replace")).rstrip("\n")
@@ -102,6 +105,12 @@ class _Watch:
             shown = self._understand(text)
             if shown is not None:
                 self._keep(shown[:LINE_CHARS])
+            if (
+                self.refusal
+                or self.output_bytes > self.limits.flood_bytes
+                or (self.connects > MAX_CONNECTS and not self.requests)
+            ):
+                self.alert.set()
 
     def _keep(self, line: str) -> None:
         self.lines.append(line)
@@ -250,7 +259,7 @@ def run_remote(
             if watch.changed:
                 watch.changed = False
                 on_update(_snapshot(watch, state, ""))
-            time.sleep(poll)
+            watch.alert.wait(poll)
     finally:
         _stop(popen)
         for reader in readers:
