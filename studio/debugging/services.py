@@ -105,7 +105,9 @@ def debug_session_run(*, session_id: int) -> None:
     # The key lives on only in this process's memory from here on.
     DebugSession.objects.filter(pk=session.pk).update(key_token="", state=CONNECTING)
     try:
-        check_host(session.host, session.port, allow=settings.DEBUG_EGRESS_ALLOW)
+        allowed = check_host(
+            session.host, session.port, allow=settings.DEBUG_EGRESS_ALLOW
+        )
         with session.build.artifact.open("rb") as handle:
             files = read_package(handle.read())
     except EgressRefused as exc:
@@ -134,7 +136,9 @@ def debug_session_run(*, session_id: int) -> None:
             run_remote(
                 folder,
                 venv.python,
-                host=session.host,
+                # The address checked, not the name: it cannot resolve
+                # elsewhere between the check and the plugin's connect.
+                host=allowed.addresses[0],
                 port=session.port,
                 key=key,
                 limits=limits,

@@ -359,3 +359,19 @@ class TestQueries:
             client.get(session_url(last))
         assert counts[0] == counts[1]
         assert len(context.captured_queries) <= counts[0]
+
+
+class TestTheWorkerChecksAgain:
+    def test_an_address_no_longer_allowed_ends_the_session_unrun(
+        self, client, personas, provider, build, sent, settings
+    ):
+        settings.DEBUG_EGRESS_ALLOW = ["127.0.0.1"]
+        login(client, personas.bob)
+        post_start(client, provider, build, "127.0.0.1:5003")
+        session = DebugSession.objects.get()
+        settings.DEBUG_EGRESS_ALLOW = []
+        services.debug_session_run(session_id=session.pk)
+        session.refresh_from_db()
+        assert session.state == "ended"
+        assert "loopback" in session.reason
+        assert session.key_token == ""
