@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "studio.accounts",
     "studio.catalog",
     "studio.builds",
+    "studio.debugging",
     "studio.reviews",
     "studio.api",
 ]
@@ -304,7 +305,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 16 * 60)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"studio.builds.tasks.*": {"queue": "builds"}}
+CELERY_TASK_ROUTES = {
+    "studio.builds.tasks.*": {"queue": "builds"},
+    "studio.debugging.tasks.*": {"queue": "builds"},
+}
 # The queues a studio worker consumes (`celery -A studio worker -Q default,builds`).
 CELERY_WORKER_QUEUES = ["default", "builds"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -355,6 +359,17 @@ SDK_VENV_PREWARM = env_bool("SDK_VENV_PREWARM", True)
 # encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
 SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")
 # ---- end of builds ------------------------------------------------------------
+
+# ---- remote debugging (studio.debugging) --------------------------------------
+# A session runs a build's plugin against a team's Dify for at most this long.
+DEBUG_SESSION_MAX_SECONDS = env_int("DEBUG_SESSION_MAX_SECONDS", 30 * 60)
+DEBUG_SESSION_MEMORY_MB = env_int("DEBUG_SESSION_MEMORY_MB", 1024)
+# Running sessions per user (one each keeps worker slots free for builds).
+DEBUG_SESSIONS_PER_USER = env_int("DEBUG_SESSIONS_PER_USER", 1)
+# Hosts, addresses or CIDRs a debugging address may resolve to although they are
+# private (a team's own Dify on its network); loopback etc. are refused otherwise.
+DEBUG_EGRESS_ALLOW = env_list("DEBUG_EGRESS_ALLOW", "")
+# ---- end of remote debugging ---------------------------------------------------
 
 # ---- API (studio.api) --------------------------------------------------------
 # Requests each API token may make per window (a fixed window counted in Redis;

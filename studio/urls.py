@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("studio.accounts.urls")),
     path("", include(catalog)),
     path("", include("studio.builds.urls")),
+    path("", include("studio.debugging.urls")),
     path("", include("studio.reviews.urls")),
     path("api/v1/", include("studio.api.urls")),
     path("settings/tokens/", include("studio.api.token_urls")),

@@ -32,6 +32,7 @@ LAYERS = (
     "accounts",
     "catalog",
     "builds",
+    "debugging",
     "reviews",
     "api",
     "core",

@@ -1,0 +1,1 @@
+"""Remote debugging: a build's plugin run against a team's Dify (docs/debugging.md)."""
