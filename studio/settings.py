@@ -354,3 +354,46 @@ AXES_LOCKOUT_CALLABLE = "studio.accounts.throttle.lockout_response"
 LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "studio.accounts.throttle.client_ip"
 # ---- end of accounts ----------------------------------------------------------
+
+# ---- scheduled upkeep (Celery beat; docs/deploy.md, "Scheduled upkeep") --------
+# Exactly one `celery -A studio beat` per installation (`make run` runs it
+# inside its worker). Each task is safe to run twice at once anyway.
+# How often the hourly kind of upkeep runs (imports, invitations, tokens,
+# dev artifacts, SDK virtualenvs).
+UPKEEP_EVERY_MINUTES = env_int("UPKEEP_EVERY_MINUTES", 60)
+# An import waiting for a choice (or a worker) this long is abandoned: it is
+# cancelled (failed) and its stored upload deleted, as are stray uploads.
+IMPORT_ABANDONED_HOURS = env_int("IMPORT_ABANDONED_HOURS", 24)
+# Expired or revoked invitations and API tokens are listed as such this many
+# days, then deleted.
+EXPIRED_KEEP_DAYS = env_int("EXPIRED_KEEP_DAYS", 30)
+# The SDK virtualenvs a machine keeps (least recently used go first above it).
+SDK_VENV_CACHE_MAX_MB = env_int("SDK_VENV_CACHE_MAX_MB", 2048)
+# A beat task records its tick in Redis this often; /healthz calls beat stale
+# after BEAT_STALE_SECONDS and counts it in its overall answer only when
+# HEALTHZ_REQUIRE_BEAT is on (a load balancer should not drop web servers
+# because the scheduler stopped).
+BEAT_TICK_SECONDS = env_int("BEAT_TICK_SECONDS", 60)
+BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 300)
+HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+def _every(seconds: int, task: str) -> dict[str, object]:
+    # A tick nobody ran before the next one is worthless: let it expire.
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
+_upkeep = UPKEEP_EVERY_MINUTES * 60
+CELERY_BEAT_SCHEDULE = {
+    "beat-tick": _every(BEAT_TICK_SECONDS, "studio.core.tasks.beat_tick"),
+    "builds-reap-stale": _every(
+        max(10, BUILD_STALE_SECONDS), "studio.builds.tasks.builds_reap"
+    ),
+    "builds-prune": _every(_upkeep, "studio.builds.tasks.builds_prune_all"),
+    "sdk-venvs-evict": _every(_upkeep, "studio.builds.tasks.sdk_venvs_evict"),
+    "imports-expire": _every(_upkeep, "studio.catalog.tasks.import_jobs_expire"),
+    "invitations-purge": _every(_upkeep, "studio.catalog.tasks.invitations_purge"),
+    "api-tokens-purge": _every(_upkeep, "studio.api.tasks.tokens_purge"),
+}
+# ---- end of scheduled upkeep ----------------------------------------------------
