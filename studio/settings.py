@@ -384,8 +384,9 @@ AXES_CLIENT_IP_CALLABLE = "studio.accounts.throttle.client_ip"
 # How often the hourly kind of upkeep runs (imports, invitations, tokens,
 # dev artifacts, SDK virtualenvs).
 UPKEEP_EVERY_MINUTES = env_int("UPKEEP_EVERY_MINUTES", 60)
-# An import waiting for a choice (or a worker) this long is abandoned: it is
-# cancelled (failed) and its stored upload deleted, as are stray uploads.
+# An import waiting for a choice this long is cancelled, one waiting for (or
+# running on) a worker failed, and its stored upload deleted; so are uploads
+# this old that no waiting import names.
 IMPORT_ABANDONED_HOURS = env_int("IMPORT_ABANDONED_HOURS", 24)
 # Expired or revoked invitations and API tokens are listed as such this many
 # days, then deleted.
