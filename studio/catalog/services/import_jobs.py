@@ -403,7 +403,8 @@ def _delete_stray(cutoff: datetime) -> int:
         try:
             if default_storage.get_modified_time(path) >= cutoff:
                 continue
-        except FileNotFoundError:  # deleted meanwhile
+        except Exception as exc:  # gone meanwhile (S3 says so with its own error)
+            logger.info("stray upload %s: %s; left for the next run", path, exc)
             continue
         default_storage.delete(path)
         deleted += 1
