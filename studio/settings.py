@@ -7,6 +7,7 @@ see docs/deploy.md. Application code reads `settings`, never `os.environ`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -103,6 +104,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the request's log line and its latency metric
+    # cover everything below, redirects and errors included.
+    "studio.core.middleware.observe",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -272,7 +276,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
@@ -317,16 +321,35 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # A worker counts as alive in /healthz when it answered a ping this recently.
 WORKER_PING_FRESH_SECONDS = env_int("WORKER_PING_FRESH_SECONDS", 30)
 
+# Logs: `text` for a terminal (`make run`), `json` in production (one object
+# per line, with the request id that follows a build into the worker; see
+# studio/lib/logs.py and docs/deploy.md, "Logs").
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "studio.lib.logs.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "text": {"()": "studio.lib.logs.TextFormatter"},
+        "json": {"()": "studio.lib.logs.JsonLineFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # django-axes logs every successful login at INFO; failures stay visible.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every successful login at INFO; failures stay visible.
+        "axes": {"level": "WARNING"},
+        # runserver's access line: studio.request logs each request instead
+        # (with its view, duration and request id); errors still show.
+        "django.server": {"level": "WARNING"},
+    },
 }
 
 # ---- builds (studio.builds) --------------------------------------------------
@@ -440,3 +463,64 @@ AXES_LOCKOUT_CALLABLE = "studio.accounts.throttle.lockout_response"
 LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "studio.accounts.throttle.client_ip"
 # ---- end of accounts ----------------------------------------------------------
+
+# ---- scheduled upkeep (Celery beat; docs/deploy.md, "Scheduled upkeep") --------
+# Exactly one `celery -A studio beat` per installation (`make run` runs it
+# inside its worker). Each task is safe to run twice at once anyway.
+# How often the hourly kind of upkeep runs (imports, invitations, tokens,
+# dev artifacts, SDK virtualenvs).
+UPKEEP_EVERY_MINUTES = env_int("UPKEEP_EVERY_MINUTES", 60)
+# An import waiting for a choice this long is cancelled, one waiting for (or
+# running on) a worker failed, and its stored upload deleted; so are uploads
+# this old that no waiting import names.
+IMPORT_ABANDONED_HOURS = env_int("IMPORT_ABANDONED_HOURS", 24)
+# Expired or revoked invitations and API tokens are listed as such this many
+# days, then deleted.
+EXPIRED_KEEP_DAYS = env_int("EXPIRED_KEEP_DAYS", 30)
+# A beat task records its tick in Redis this often; /healthz calls beat stale
+# after BEAT_STALE_SECONDS and counts it in its overall answer only when
+# HEALTHZ_REQUIRE_BEAT is on (a load balancer should not drop web servers
+# because the scheduler stopped).
+BEAT_TICK_SECONDS = env_int("BEAT_TICK_SECONDS", 60)
+BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 300)
+HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+def _every(seconds: int, task: str) -> dict[str, object]:
+    # A tick nobody ran before the next one is worthless: let it expire.
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
+_upkeep = UPKEEP_EVERY_MINUTES * 60
+CELERY_BEAT_SCHEDULE = {
+    "beat-tick": _every(BEAT_TICK_SECONDS, "studio.core.tasks.beat_tick"),
+    "builds-reap-stale": _every(
+        max(10, BUILD_STALE_SECONDS), "studio.builds.tasks.builds_reap"
+    ),
+    "builds-prune": _every(_upkeep, "studio.builds.tasks.builds_prune_all"),
+    "sdk-venvs-evict": _every(_upkeep, "studio.builds.tasks.sdk_venvs_evict"),
+    "imports-expire": _every(_upkeep, "studio.catalog.tasks.import_jobs_expire"),
+    "invitations-purge": _every(_upkeep, "studio.catalog.tasks.invitations_purge"),
+    "api-tokens-purge": _every(_upkeep, "studio.api.tasks.tokens_purge"),
+}
+# ---- end of scheduled upkeep ----------------------------------------------------
+
+# ---- metrics (GET /metrics, Prometheus; docs/deploy.md, "Metrics") --------------
+# /metrics answers a scraper that sends `Authorization: Bearer METRICS_TOKEN`,
+# or comes from an address in METRICS_ALLOW (comma-separated addresses or
+# networks, e.g. 10.0.0.0/8). With neither set it answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOW = env_list("METRICS_ALLOW", "")
+for _network in METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOW: {_network!r} is not an address or network"
+        ) from None
+# Several gunicorn workers share their request metrics through files here
+# (prometheus-client's multiprocess mode); empty: one process, in memory.
+# The library reads the variable itself, so set it in the environment.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# ---- end of metrics -------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.urls import include, path
 from studio.accounts import views as accounts_views
 from studio.builds import urls as builds_urls
 from studio.catalog import urls as catalog_urls
+from studio.core import metrics as core_metrics
 from studio.core import views as core_views
 
 # The catalog's routes, plus the provider deletion that builds serves under the
@@ -16,6 +17,7 @@ catalog = ([*catalog_urls.urlpatterns, *builds_urls.catalog_urlpatterns], "catal
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("theme", core_views.theme_set, name="theme-set"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("worker-checks/", core_views.worker_check_create, name="worker-check-create"),

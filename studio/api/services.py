@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -228,6 +229,21 @@ def tokens_for_user(user: User) -> list[ApiToken]:
         .select_related("team", "user", "created_by")
         .order_by("revoked_at", "-created_at", "-id")
     )
+
+
+def tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete tokens revoked or expired more than EXPIRED_KEEP_DAYS ago; how many.
+
+    Until then the tokens page lists them and the API answers their holder
+    `token_revoked` / `token_expired`; after, the token is simply unknown. One
+    DELETE statement: two runs at once delete each row once.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EXPIRED_KEEP_DAYS)
+    _, deleted = ApiToken.objects.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
+    return deleted.get(ApiToken._meta.label, 0)
 
 
 # ------------------------------------------------------------------ imports

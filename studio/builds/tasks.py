@@ -86,3 +86,43 @@ def _prewarm_on_worker_ready(**kwargs: Any) -> threading.Thread | None:
 @worker_shutdown.connect
 def _stop_reaper(**kwargs: Any) -> None:
     _stop_reaping.set()
+
+
+# ---------------------------------------------------------------- beat's upkeep
+
+
+@shared_task(name="studio.builds.tasks.builds_reap")
+def builds_reap() -> None:
+    """Re-queue or fail running builds whose worker vanished (beat)."""
+    reaped = services.builds_reap_stale()
+    log.info(
+        "upkeep: reaped %d stale build(s)%s",
+        len(reaped),
+        f": {[b.pk for b in reaped]}" if reaped else "",
+        extra={"upkeep": "builds_reap", "count": len(reaped)},
+    )
+
+
+@shared_task(name="studio.builds.tasks.builds_prune_all")
+def builds_prune_all() -> None:
+    """Delete dev artifacts beyond BUILD_DEV_ARTIFACTS_KEEP, every provider (beat)."""
+    pruned = services.builds_prune_all()
+    count = sum(len(ids) for ids in pruned.values())
+    log.info(
+        "upkeep: pruned %d dev artifact(s) of %d provider(s)",
+        count,
+        len(pruned),
+        extra={"upkeep": "builds_prune_all", "count": count},
+    )
+
+
+@shared_task(name="studio.builds.tasks.sdk_venvs_evict")
+def sdk_venvs_evict() -> None:
+    """Evict this machine's least recently used SDK venvs above the cap (beat)."""
+    evicted = services.sdk_venvs_evict()
+    log.info(
+        "upkeep: evicted %d SDK virtualenv(s)%s",
+        len(evicted),
+        f": {evicted}" if evicted else "",
+        extra={"upkeep": "sdk_venvs_evict", "count": len(evicted)},
+    )

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from studio.lib.queue import QueueUnavailable, queue_after_commit, require_broker
 
+from . import health
 from .models import WorkerCheck
 
 
@@ -57,3 +58,8 @@ def worker_check_complete(*, check_id: int, worker: str) -> WorkerCheck | None:
         check.mark_done(worker=worker)
         check.save(update_fields=["status", "worker", "completed_at"])
     return check
+
+
+def beat_tick() -> float:
+    """Record that a beat task ran now (Unix time, read by /healthz and /metrics)."""
+    return health.beat_tick_record()

@@ -40,3 +40,28 @@ def check_broker() -> Check:
     except redis.RedisError as exc:
         return Check(False, f"broker (Redis) unreachable: {exc}")
     return Check(True, "Redis answered a ping")
+
+
+# kombu's Redis transport keeps a queue's messages of priority p > 0 in a list
+# named queue + this separator + p (its default priority steps).
+_PRIORITY_SEPARATOR = "\x06\x16"
+_PRIORITY_STEPS = (3, 6, 9)
+
+
+def queue_depths() -> dict[str, int]:
+    """Messages waiting in each Celery queue the workers consume (Redis LLEN).
+
+    Raises redis.RedisError when Redis cannot be reached.
+    """
+    names = list(settings.CELERY_WORKER_QUEUES)
+    pipe = redis_client().pipeline(transaction=False)
+    for name in names:
+        pipe.llen(name)
+        for step in _PRIORITY_STEPS:
+            pipe.llen(f"{name}{_PRIORITY_SEPARATOR}{step}")
+    lengths = pipe.execute()
+    per_queue = 1 + len(_PRIORITY_STEPS)
+    return {
+        name: sum(int(n) for n in lengths[i * per_queue : (i + 1) * per_queue])
+        for i, name in enumerate(names)
+    }

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from .health import check_broker
+from .logs import TASK_HEADER, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,15 @@ def queue_after_commit(
     an error in it is logged, never raised. The log names the task and its
     kwargs, or `describe` instead when the kwargs hold what no log may (a
     mail's text with an invitation link). `options` go to `apply_async` (a
-    `queue`, say).
+    `queue`, say). The current request id rides along in a message header, so
+    the worker's log lines name the request that queued the work
+    (studio/lib/logs.py).
     """
     publication = Publication()
     what = describe if describe is not None else f"{task.name} {kwargs}"
+    request_id = current_request_id()
+    if request_id:
+        options["headers"] = {**options.get("headers", {}), TASK_HEADER: request_id}
 
     def publish() -> None:
         try:

@@ -132,7 +132,13 @@ class TestWorkerCheckCreate:
         assert check.requested_by == user
         assert check.status == WorkerCheck.Status.QUEUED
         assert sent == [
-            {"kwargs": {"check_id": check.pk}, "retry": False, "queue": "default"}
+            {
+                "kwargs": {"check_id": check.pk},
+                "retry": False,
+                "queue": "default",
+                # The request's id, for the worker's log lines (studio/lib/logs.py).
+                "headers": {"studio_request_id": response["X-Request-ID"]},
+            }
         ]
 
     def test_it_refuses_a_get(self, client: Client) -> None:

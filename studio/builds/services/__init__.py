@@ -16,6 +16,7 @@ from .builds import (
     build_wait,
     builds_delete_for_provider,
     builds_prune,
+    builds_prune_all,
     builds_reap_stale,
     publish,
     snapshot,
@@ -24,6 +25,7 @@ from .downloads import download_record, signature_note
 from .pipeline import SIGNING_CATEGORY, SmokeOutcome, build_run, smoke_artifact
 from .providers import ProviderInUse, provider_delete
 from .readiness import NotCheckable, marketplace_check_run, marketplace_check_start
+from .sdk_cache import sdk_venvs_evict
 from .signing_keys import (
     daemon_settings,
     signing_key_deactivate,
@@ -50,6 +52,7 @@ __all__ = [
     "build_wait",
     "builds_delete_for_provider",
     "builds_prune",
+    "builds_prune_all",
     "builds_reap_stale",
     "daemon_settings",
     "download_record",
@@ -59,6 +62,7 @@ __all__ = [
     "publish",
     "sdk_venv_options",
     "sdk_venv_prewarm",
+    "sdk_venvs_evict",
     "signature_note",
     "signing_key_deactivate",
     "signing_key_generate",

@@ -13,7 +13,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from studio.catalog.models import Provider
@@ -302,6 +302,32 @@ def builds_prune(*, provider: Provider, keep: int | None = None) -> list[int]:
             build.save(update_fields=["artifact", "pruned_at"])
         transaction.on_commit(partial(_delete_files, names))
     return [b.pk for b in old]
+
+
+def builds_prune_all(*, keep: int | None = None) -> dict[int, list[int]]:
+    """Prune every provider holding more than `keep` dev artifacts (beat's
+    upkeep: a build prunes its own provider, but a lowered
+    BUILD_DEV_ARTIFACTS_KEEP or a crash between build and prune leaves more).
+
+    Returns the pruned build ids by provider id. Safe to run twice at once:
+    `builds_prune` locks the provider's builds and re-reads them.
+    """
+    keep = max(1, settings.BUILD_DEV_ARTIFACTS_KEEP if keep is None else keep)
+    crowded = (
+        Build.objects.filter(kind=Build.Kind.DEV)
+        .exclude(artifact="")
+        .order_by()
+        .values("provider")
+        .annotate(n=Count("id"))
+        .filter(n__gt=keep)
+        .values_list("provider", flat=True)
+    )
+    pruned: dict[int, list[int]] = {}
+    for provider in Provider.objects.filter(pk__in=list(crowded)).order_by("pk"):
+        ids = builds_prune(provider=provider, keep=keep)
+        if ids:
+            pruned[provider.pk] = ids
+    return pruned
 
 
 def builds_delete_for_provider(provider: Provider) -> list[str]:

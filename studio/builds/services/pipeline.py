@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from studio.lib import metrics
 from studio.lib.storage import stored_delete
 from studio.pluginfmt import checksum as checksums
 from studio.pluginfmt import package as packaging
@@ -46,7 +47,7 @@ from ..models import (
     artifact_filename,
     artifact_path,
 )
-from ..steps import StepRecord, StepStatus
+from ..steps import StepName, StepRecord, StepStatus
 from . import builds as build_services
 from . import notices, readiness
 from .venvs import sdk_venv_options
@@ -263,6 +264,24 @@ class _Run:
     def end_step(self, step: StepRecord, status: StepStatus, started: float) -> None:
         elapsed = int((time.monotonic() - started) * 1000)
         step.finish(status, timezone.now(), elapsed_ms=elapsed)
+        log.info(
+            "build %s: step %s %s in %s ms",
+            self.build.pk,
+            step.name,
+            status,
+            elapsed,
+            extra={
+                "build_id": self.build.pk,
+                "step": str(step.name),
+                "status": str(status),
+                "duration_ms": elapsed,
+            },
+        )
+        if step.name == StepName.SMOKE and status in (
+            StepStatus.PASSED,
+            StepStatus.FAILED,
+        ):
+            metrics.SMOKE_DURATION.observe(elapsed / 1000, status=str(status))
 
     def watched(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` in a thread while this one keeps the heartbeat and watches
@@ -415,6 +434,7 @@ class _Run:
         with transaction.atomic():
             self.save("status", "error", "finished_at")
             readiness.after_build(self.build)
+        self.record_end()
         self.tell_starter()
         if self.build.kind == Build.Kind.DEV:
             try:
@@ -441,7 +461,28 @@ class _Run:
                 "build %s: ended (%s) but is no longer ours", self.build.pk, status
             )
             return
+        self.record_end()
         self.tell_starter()
+
+    def record_end(self) -> None:
+        """One log line and the duration metric for the build's end."""
+        build = self.build
+        run_time = build.run_time()
+        seconds = run_time.total_seconds() if run_time is not None else 0.0
+        log.info(
+            "build %s %s in %.1f s",
+            build.pk,
+            build.status,
+            seconds,
+            extra={
+                "build_id": build.pk,
+                "status": build.status,
+                "kind": build.kind,
+                "attempt": build.attempt,
+                "duration_ms": int(seconds * 1000),
+            },
+        )
+        metrics.BUILD_DURATION.observe(seconds, kind=build.kind, status=build.status)
 
     def tell_starter(self) -> None:
         """Notify who started the build, now that its end is written (once:

@@ -4,7 +4,9 @@ Uploads up to `INLINE_IMPORT_MAX_BYTES` are imported while the user waits;
 larger ones are saved in default storage and imported by a worker
 (`import_job_run`), which deletes the stored upload once the job is done or
 failed. An upload of a plugin the team already has is kept until the user
-chooses a new version or a copy (`import_job_choose`) or cancels.
+chooses a new version or a copy (`import_job_choose`) or cancels; beat's
+`import_jobs_expire` gives up on the ones nobody finished within
+IMPORT_ABANDONED_HOURS and deletes their uploads.
 
 Handing an import to a worker asks the broker first (QueueUnavailable, nothing
 saved, when it is down); a publish that fails after the commit fails the job
@@ -16,13 +18,16 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from studio.catalog.models import ImportJob, Team
 from studio.catalog.services import StaleEdit
@@ -312,3 +317,101 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     _discard_upload(job)
     job.save()
     return job
+
+
+# ------------------------------------------------------------------ upkeep
+
+
+@dataclass(frozen=True)
+class ImportsExpired:
+    """What `import_jobs_expire` did."""
+
+    cancelled: int  # waited for a choice too long
+    failed: int  # waited for (or ran on) a worker too long
+    stray_uploads: int  # stored files no waiting job names
+
+
+def import_jobs_expire(*, now: datetime | None = None) -> ImportsExpired:
+    """Give up imports nobody finished within IMPORT_ABANDONED_HOURS.
+
+    One waiting for a choice is cancelled, one still queued or running is
+    failed, and its stored upload is deleted; so is any upload under
+    `imports/` older than that which no waiting job names (a crash between
+    storing and recording). Each job is taken by a conditional UPDATE, so two
+    runs at once (or a user choosing meanwhile) never handle one twice; a
+    file already gone is fine.
+    """
+    now = now or timezone.now()
+    hours = settings.IMPORT_ABANDONED_HOURS
+    cutoff = now - timedelta(hours=hours)
+    cancelled = _give_up(
+        ImportJob.Status.NEEDS_CHOICE,
+        ImportJob.Status.CANCELLED,
+        f"no choice was made within {hours} hours; the upload was deleted",
+        cutoff=cutoff,
+        now=now,
+    )
+    failed = sum(
+        _give_up(
+            status,
+            ImportJob.Status.FAILED,
+            f"no worker finished this import within {hours} hours; upload it again",
+            cutoff=cutoff,
+            now=now,
+        )
+        for status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    )
+    return ImportsExpired(
+        cancelled=cancelled, failed=failed, stray_uploads=_delete_stray(cutoff)
+    )
+
+
+def _give_up(
+    status: str, to: str, message: str, *, cutoff: datetime, now: datetime
+) -> int:
+    done = 0
+    old = ImportJob.objects.filter(status=status, created_at__lt=cutoff)
+    for pk, stored in old.values_list("pk", "source_path"):
+        taken = ImportJob.objects.filter(pk=pk, status=status).update(
+            status=to,
+            error=message,
+            progress_text=to,
+            source_path="",
+            finished_at=now,
+        )
+        if taken:
+            done += 1
+            if stored:
+                default_storage.delete(stored)
+    return done
+
+
+def _delete_stray(cutoff: datetime) -> int:
+    try:
+        _, names = default_storage.listdir(UPLOAD_FOLDER)
+    except FileNotFoundError:
+        return 0
+    paths = [f"{UPLOAD_FOLDER}/{name}" for name in names]
+    waiting = set(
+        ImportJob.objects.filter(
+            source_path__in=paths,
+            status__in=[
+                ImportJob.Status.QUEUED,
+                ImportJob.Status.RUNNING,
+                ImportJob.Status.NEEDS_CHOICE,
+            ],
+        ).values_list("source_path", flat=True)
+    )
+    deleted = 0
+    for path in paths:
+        if path in waiting:
+            continue
+        try:
+            if default_storage.get_modified_time(path) >= cutoff:
+                continue
+        except Exception as exc:  # gone meanwhile (S3 says so with its own error)
+            logger.info("stray upload %s: %s; left for the next run", path, exc)
+            continue
+        default_storage.delete(path)
+        deleted += 1
+    return deleted

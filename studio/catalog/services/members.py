@@ -23,6 +23,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -466,3 +467,20 @@ def account_sign_up(*, username: str, email: str, password: str) -> User:
         user.set_password(password)
         user.save()
     return user
+
+
+def invitations_purge(*, now: datetime | None = None) -> int:
+    """Delete invitations whose link stopped working (expired or revoked, never
+    accepted) more than EXPIRED_KEEP_DAYS ago; returns how many.
+
+    Until then the members page and the API list them as expired or revoked;
+    accepted ones stay, and the audit log keeps every invitation's story. One
+    DELETE statement: two runs at once delete each row once.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EXPIRED_KEEP_DAYS)
+    _, deleted = Invitation.objects.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff),
+        accepted_at__isnull=True,
+    ).delete()
+    return deleted.get(Invitation._meta.label, 0)

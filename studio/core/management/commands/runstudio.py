@@ -1,4 +1,5 @@
-"""Start the whole studio for development: Redis (if needed), web, one worker."""
+"""Start the whole studio for development: Redis (if needed), web, one worker
+with beat inside it."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from studio.core.redis_server import EmbeddedRedis
 
 class Command(BaseCommand):
     help = (
-        "Run the web server on ADDRPORT, one Celery worker and, unless REDIS_URL is "
-        "set, an embedded Redis server. Ctrl-C stops them all."
+        "Run the web server on ADDRPORT, one Celery worker with the beat scheduler "
+        "in it and, unless REDIS_URL is set, an embedded Redis server. Ctrl-C "
+        "stops them all."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -57,23 +59,10 @@ class Command(BaseCommand):
                     ),
                 )
             )
-            worker = [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "studio",
-                "worker",
-                "-Q",
-                ",".join(settings.CELERY_WORKER_QUEUES),
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "INFO",
-            ]
-            children.append(("worker", subprocess.Popen(worker, env=env)))
+            children.append(("worker", subprocess.Popen(worker_command(), env=env)))
             self.stdout.write(
-                f"studio on http://{addrport}/ — Ctrl-C stops web, worker and Redis"
+                f"studio on http://{addrport}/ — Ctrl-C stops web, worker (with "
+                "beat) and Redis"
             )
             while not stopping:
                 for name, child in children:
@@ -97,6 +86,28 @@ class Command(BaseCommand):
             if redis is not None:
                 redis.stop()
             self.stdout.write("stopped")
+
+
+def worker_command() -> list[str]:
+    """One worker on every queue, running beat's schedule too (`-B`): fine for
+    one machine; production runs exactly one `celery beat` of its own."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "studio",
+        "worker",
+        "-Q",
+        ",".join(settings.CELERY_WORKER_QUEUES),
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "INFO",
+        "--beat",
+        "--schedule",
+        settings.CELERY_BEAT_SCHEDULE_FILENAME,
+    ]
 
 
 def _port_busy(host: str, port: int) -> bool:
