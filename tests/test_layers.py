@@ -33,6 +33,7 @@ LAYERS = (
     "catalog",
     "builds",
     "reviews",
+    "playground",
     "api",
     "core",
 )

@@ -19,8 +19,8 @@ from studio.core.redis_server import EmbeddedRedis
 
 class Command(BaseCommand):
     help = (
-        "Run the web server on ADDRPORT, one Celery worker and, unless REDIS_URL is "
-        "set, an embedded Redis server. Ctrl-C stops them all."
+        "Run the web server on ADDRPORT, one Celery worker, the playground server "
+        "and, unless REDIS_URL is set, an embedded Redis server. Ctrl-C stops them all."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -72,8 +72,12 @@ class Command(BaseCommand):
                 "INFO",
             ]
             children.append(("worker", subprocess.Popen(worker, env=env)))
+            children.append(
+                ("playground", subprocess.Popen([*manage, "playground"], env=env))
+            )
             self.stdout.write(
-                f"studio on http://{addrport}/ — Ctrl-C stops web, worker and Redis"
+                f"studio on http://{addrport}/ — Ctrl-C stops web, worker, "
+                "playground and Redis"
             )
             while not stopping:
                 for name, child in children:
