@@ -42,6 +42,7 @@ from .throttling import RateDecision, rate_check
 log = logging.getLogger(__name__)
 
 BINARY = "application/octet-stream"
+NDJSON = "application/x-ndjson"
 # Sent with every authenticated answer, documented in openapi.py.
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 

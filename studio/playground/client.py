@@ -56,7 +56,7 @@ def _json(response: http.client.HTTPResponse) -> Any:
 
 def start_session(
     *,
-    owner: int,
+    owner: int | str,
     build_id: int,
     credentials: dict[str, Any],
     target: str = "mock",
@@ -77,20 +77,20 @@ def start_session(
     return result
 
 
-def sessions(owner: int) -> list[dict[str, Any]]:
+def sessions(owner: int | str) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = _json(
         _request("GET", f"/sessions?owner={quote(str(owner))}")
     )
     return result
 
 
-def end_session(owner: int, session_id: str) -> None:
+def end_session(owner: int | str, session_id: str) -> None:
     _json(
         _request("DELETE", f"/sessions/{quote(session_id)}?owner={quote(str(owner))}")
     )
 
 
-def invoke(owner: int, session_id: str, data: dict[str, Any]) -> Iterator[dict]:
+def invoke(owner: int | str, session_id: str, data: dict[str, Any]) -> Iterator[dict]:
     """Send one request; yield the server's events as they arrive."""
     body = {**data, "owner": str(owner)}
     response = _request(
