@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.catalog.access import get_provider_for_user
-from studio.catalog.models import Membership, Provider
+from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
 from studio.catalog.selectors.credentials import (
     INPUT_PREFIX,
@@ -122,6 +122,16 @@ def try_page(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 def session_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     provider, membership = get_provider_for_user(request, provider_id)
+    if membership.role == Role.VIEWER:
+        return _page(
+            request,
+            provider,
+            membership,
+            posted=request.POST,
+            notice="A viewer may not run plugins in the playground; owners, "
+            "authors and reviewers may.",
+            status=403,
+        )
     build_text = request.POST.get("build", "")
     build = (
         runnable_builds().filter(provider=provider, pk=int(build_text)).first()

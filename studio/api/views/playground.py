@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.http import HttpResponse, StreamingHttpResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.catalog.models import Role
 from studio.playground import chat, client
 from studio.playground.builds import latest_build, runnable_builds
 from studio.playground.models_info import build_document, models_of
@@ -56,6 +57,15 @@ class Message(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+def _may_try(request: ApiRequest) -> None:
+    if request.actor.role == Role.VIEWER:
+        raise ApiError(
+            "forbidden",
+            "A viewer may not run plugins in the playground; owners, authors "
+            "and reviewers may.",
+        )
+
+
 def _owner(request: ApiRequest) -> str:
     user = request.actor.user
     return str(user.pk) if user is not None else f"token-{request.actor.token.pk}"
@@ -87,16 +97,17 @@ def _session(request: ApiRequest, provider_id: int, session_id: str) -> dict:
     tag="playground",
     body=SessionCreate,
     responses={201: SessionOut},
-    errors=(404, 429, 502, 503),
-    write=True,
+    errors=(403, 404, 429, 502, 503),
 )
 def session_create(
     request: ApiRequest, provider_id: int, *, body: SessionCreate
 ) -> HttpResponse:
     """Run a build's plugin under the SDK and validate the credentials with it.
-    A refused credential is a 400 carrying the plugin's own message. Needs a
-    token whose role can edit (the plugin's code runs)."""
-    provider = get_provider_for_token(request, provider_id, write=True)
+    A refused credential is a 400 carrying the plugin's own message. Owners,
+    authors and reviewers may; a viewer's token is refused (the plugin's code
+    runs)."""
+    provider = get_provider_for_token(request, provider_id)
+    _may_try(request)
     build = (
         runnable_builds().filter(provider=provider, pk=body.build_id).first()
         if body.build_id is not None
@@ -125,14 +136,14 @@ def session_create(
     tag="playground",
     body=Message,
     responses={200: NDJSON},
-    errors=(404, 503),
-    write=True,
+    errors=(403, 404, 503),
 )
 def session_message(
     request: ApiRequest, provider_id: int, session_id: str, *, body: Message
 ) -> StreamingHttpResponse:
     """Stream the LLM's answer as newline-delimited JSON events."""
-    get_provider_for_token(request, provider_id, write=True)
+    get_provider_for_token(request, provider_id)
+    _may_try(request)
     session = _session(request, provider_id, session_id)
     models = models_of(build_document(session["build_id"]))
     info = next(
