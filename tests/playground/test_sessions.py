@@ -134,7 +134,8 @@ OWNER = """
 import sys, time
 from pathlib import Path
 from studio.playground.sessions import Limits, SessionManager
-from tests.playground.conftest import package, ECHO_FILES, SDK_CACHE, UV_CACHE
+from studio.pluginfmt.package import package
+from tests.pluginfmt.echo_plugin import ECHO_FILES, SDK_CACHE, UV_CACHE
 manager = SessionManager(Limits(), venv_options={"cache_dir": SDK_CACHE,
     "uv_cache_dir": UV_CACHE, "max_bytes": None})
 pkg = package({n: t.encode() for n, t in ECHO_FILES.items()})
