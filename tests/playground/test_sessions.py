@@ -166,3 +166,55 @@ def test_no_orphan_is_left_when_the_owning_process_is_killed(
         if owner.poll() is None:
             owner.kill()
             owner.wait()
+
+
+STUBBORN = r"""
+import json, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+sys.stdout.write(json.dumps({"name": "stubborn"}) + "\n\n")
+sys.stdout.write(json.dumps({"event": "heartbeat", "data": {}}) + "\n\n")
+sys.stdout.flush()
+while True:  # never reads stdin: its closing does not end this plugin
+    time.sleep(1)
+"""
+
+STARTER = """
+import sys, time
+from pathlib import Path
+from studio.pluginfmt.driver import PluginProcess
+plugin = PluginProcess.start(Path(sys.argv[1]), sys.executable, timeout=20,
+    die_with_parent=sys.argv[2] == "1")
+plugin.wait_ready()
+print(plugin.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("die_with_parent", [True, False])
+def test_a_plugin_that_ignores_its_stdin_dies_with_its_parent_only_when_asked(
+    tmp_path: Path, die_with_parent: bool
+) -> None:
+    folder = tmp_path / "stubborn"
+    folder.mkdir()
+    (folder / "main.py").write_text(STUBBORN)
+    (folder / "manifest.yaml").write_text("meta:\n  runner: {entrypoint: main}\n")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(folder), "1" if die_with_parent else "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    pid = 0
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+        # The session server relies on the first case; the second shows the
+        # process would otherwise be left behind.
+        assert gone_within(pid, 3) is die_with_parent
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+        if pid and alive(pid):
+            os.killpg(pid, signal.SIGKILL)
