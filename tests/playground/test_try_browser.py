@@ -51,6 +51,7 @@ def test_trying_a_provider_in_the_browser(
     notice = page.locator("#try-notice")
     notice.wait_for()
     assert "The plugin refused the credentials" in notice.inner_text()
+    assert "The API key was refused." in notice.inner_text()
     wrong = notice.inner_text()
 
     page.fill("input[name=cred-api_key]", "good-key")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -157,8 +159,9 @@ def test_a_wrong_key_shows_the_plugins_own_credential_error(
     assert response.status_code == 400
     html = response.content.decode()
     assert "The plugin refused the credentials" in html
-    # The mock upstream's 401, as the plugin's own validation reports it.
-    assert "401" in html or "Incorrect API key" in html or "invalid" in html.lower()
+    # The generated plugin's own message (its validate_provider_credentials
+    # turns the mock upstream's 401 into it).
+    assert "The API key was refused." in html
     assert playground.manager.sessions() == []
 
 
@@ -178,3 +181,25 @@ def test_an_internal_endpoint_is_refused(
     )
     assert response.status_code == 400
     assert "cloud metadata address" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_build_ends_the_sessions_of_older_ones(
+    built_provider: Any, playground: Any, personas: Any, run_published: Any
+) -> None:
+    from studio.builds import services
+
+    client = login(Client(), personas.bob)
+    sid = session_id(start(client, built_provider))
+    pid = playground.manager.get(sid, str(personas.bob.pk)).plugin.pid
+    assert playground.end_superseded() == []
+    services.build_start(provider=built_provider, user=None)
+    run_published()
+    assert playground.end_superseded() == [sid]
+    assert playground.manager.sessions() == []
+    page = client.get(reverse("playground:try", args=[built_provider.pk]))
+    assert "Start a session" in page.content.decode()
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
