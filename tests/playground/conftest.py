@@ -37,7 +37,9 @@ def add_models(provider: Any) -> None:
     from tests.factories import llm_model_data
 
     files = services.provider_files(provider)
-    files["models/llm/chat-1.yaml"] = dump_yaml(llm_model_data("chat-1"))
+    chat = llm_model_data("chat-1")
+    chat["features"] = ["agent-thought", "tool-call"]
+    files["models/llm/chat-1.yaml"] = dump_yaml(chat)
     files["models/text_embedding/embed-1.yaml"] = dump_yaml(
         {
             "model": "embed-1",

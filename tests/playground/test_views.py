@@ -203,3 +203,30 @@ def test_a_new_build_ends_the_sessions_of_older_ones(
         for _ in range(50):
             os.kill(pid, 0)
             time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tool_defined_as_json_is_called_and_the_call_shown(
+    built_provider: Any, playground: Any, personas: Any
+) -> None:
+    client = login(Client(), personas.bob)
+    sid = session_id(start(client, built_provider))
+    tool = {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    url = reverse("playground:chat", args=[built_provider.pk, sid])
+    data = {"model": "chat-1", "message": "weather in Paris", "history": "[]"}
+    streamed = client.post(
+        url, {**data, "tools": json.dumps([tool])}, HTTP_ACCEPT="text/event-stream"
+    )
+    done = sse_events(streamed)[-1][1]
+    assert done["error"] is None
+    names = [c["function"]["name"] for c in done["tool_calls"]]
+    assert "get_weather" in names
+    page = client.post(url, {**data, "tools": json.dumps(tool)})
+    assert 'id="chat-tools-called"' in page.content.decode()
+    bad = client.post(url, {**data, "tools": "{not json"})
+    assert bad.status_code == 400
+    assert "The tools are not valid JSON" in bad.content.decode()
