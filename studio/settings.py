@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "studio.builds",
     "studio.debugging",
     "studio.reviews",
+    "studio.playground",
     "studio.api",
 ]
 
@@ -378,6 +379,20 @@ SDK_UV_CACHE_DIR = env_path("SDK_UV_CACHE_DIR", VAR_DIR / "cache" / "uv")
 # A worker that starts builds the venv of a new plugin's requirements, in the
 # background, so the first build does not wait for it.
 SDK_VENV_PREWARM = env_bool("SDK_VENV_PREWARM", True)
+
+# The playground (docs/playground.md): its server's socket, session limits and
+# the hosts/CIDRs a plugin may reach although they are internal.
+PLAYGROUND_SOCKET = env_path("PLAYGROUND_SOCKET", VAR_DIR / "playground.sock")
+PLAYGROUND_IDLE_SECONDS = env_int("PLAYGROUND_IDLE_SECONDS", 300)
+PLAYGROUND_MAX_PER_USER = env_int("PLAYGROUND_MAX_PER_USER", 2)
+PLAYGROUND_MAX_SESSIONS = env_int("PLAYGROUND_MAX_SESSIONS", 8)
+PLAYGROUND_MEMORY_MB = env_int("PLAYGROUND_MEMORY_MB", 1024)
+PLAYGROUND_REQUEST_TIMEOUT = env_int("PLAYGROUND_REQUEST_TIMEOUT", 60)
+PLAYGROUND_EGRESS_ALLOW = [
+    entry.strip()
+    for entry in env_str("PLAYGROUND_EGRESS_ALLOW", "").split(",")
+    if entry.strip()
+]
 # Fernet key(s), comma-separated, encrypting team signing keys at rest (the first
 # encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
 SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("studio.builds.urls")),
     path("", include("studio.debugging.urls")),
     path("", include("studio.reviews.urls")),
+    path("", include("studio.playground.urls")),
     path("api/v1/", include("studio.api.urls")),
     path("settings/tokens/", include("studio.api.token_urls")),
     path("notifications/", include("studio.notifications.urls")),

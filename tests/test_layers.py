@@ -34,6 +34,7 @@ LAYERS = (
     "builds",
     "debugging",
     "reviews",
+    "playground",
     "api",
     "core",
 )

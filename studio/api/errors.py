@@ -23,6 +23,9 @@ ErrorCode = Literal[
     "rate_limited",
     "queue_unavailable",
     "conflict",
+    "playground_limit",
+    "plugin_failed",
+    "playground_unavailable",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 
@@ -39,6 +42,9 @@ STATUS_OF: dict[str, int] = {
     "rate_limited": 429,
     "queue_unavailable": 503,
     "conflict": 409,
+    "playground_limit": 429,
+    "plugin_failed": 502,
+    "playground_unavailable": 503,
 }
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .errors import ERROR_CODES
-from .routing import BINARY, RATE_HEADERS, REDIRECT, Operation, operations_of
+from .routing import BINARY, NDJSON, RATE_HEADERS, REDIRECT, Operation, operations_of
 from .schemas import ErrorResponse
 
 API_PREFIX = "/api/v1/"
@@ -31,8 +31,11 @@ ERROR_DESCRIPTIONS = {
     404: "No such object in the token's team (`not_found`).",
     409: "The object's state is in the way (`conflict`).",
     413: "The body is too large (`payload_too_large`).",
-    429: "Too many requests for this token (`rate_limited`).",
-    503: "The job queue (Redis) is unreachable (`queue_unavailable`).",
+    429: "Too many requests for this token (`rate_limited`), or too many playground "
+    "sessions (`playground_limit`).",
+    502: "The plugin failed to start or to answer (`plugin_failed`).",
+    503: "The job queue (Redis) is unreachable (`queue_unavailable`), or the "
+    "playground server is not running or full (`playground_unavailable`).",
 }
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
     "api_id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
@@ -200,6 +203,13 @@ def _operation(
         if model == BINARY:
             content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}
             description = "The file, as an attachment."
+        elif model == NDJSON:
+            content = {NDJSON: {"schema": {"type": "string"}}}
+            description = (
+                "Newline-delimited JSON events as the plugin answers: "
+                '`{"event": "token", "text": …}` for each piece, then one '
+                '`{"event": "done", …}` with the text, usage, cost, timings and error.'
+            )
         else:
             assert isinstance(model, type)
             content = {"application/json": {"schema": ref(model, "serialization")}}

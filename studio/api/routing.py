@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 BINARY = "application/octet-stream"
 # A response that sends the client elsewhere (`Location`), e.g. to a presigned URL.
 REDIRECT = "redirect"
+NDJSON = "application/x-ndjson"
 # Sent with every authenticated answer, documented in openapi.py.
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 

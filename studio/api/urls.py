@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .errors import error_response
 from .routing import api_path
-from .views import builds, imports, members, meta, providers, reviews
+from .views import builds, imports, members, meta, playground, providers, reviews
 
 app_name = "api"
 
@@ -60,6 +60,21 @@ urlpatterns = [
         builds.build_list,
         builds.build_create,
         name="provider-builds",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/playground/sessions",
+        playground.session_create,
+        name="playground-sessions",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/playground/sessions/<str:session_id>",
+        playground.session_end,
+        name="playground-session",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/playground/sessions/<str:session_id>/messages",
+        playground.session_message,
+        name="playground-messages",
     ),
     api_path(
         "providers/<api_id:provider_id>/revisions",

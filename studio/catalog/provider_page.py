@@ -1,7 +1,7 @@
 """What every tab of the provider page shares: the tabs and the base context.
 
-The Builds and Review tabs live in apps above catalog; they are named here by URL
-name only, so catalog imports neither.
+The Builds, Review and Try it tabs live in apps above catalog; they are named
+here by URL name only, so catalog imports none of them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ PROVIDER_SECTIONS = [
     ("findings", "Findings", "catalog:provider-findings"),
     ("builds", "Builds", "builds:provider-builds"),
     ("reviews", "Review", "reviews:provider-reviews"),
+    ("try", "Try it", "playground:try"),
 ]
 
 

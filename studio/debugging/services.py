@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from studio.builds.keys import KeyUnreadable, decrypt_private_key, encrypt_private_key
 from studio.builds.models import Build
-from studio.lib.egress import EgressRefused, check_host
 from studio.lib.queue import QueueUnavailable, queue_after_commit, require_broker
 from studio.pluginfmt import sdkenv
+from studio.pluginfmt.egress import EgressRefused, check_host
 from studio.pluginfmt.files import UnsafeInput
 from studio.pluginfmt.readers import read_package
 from studio.pluginfmt.render import render_tree
@@ -48,7 +48,9 @@ def debug_session_start(
     """Check the address, store the key encrypted, queue the session's worker task."""
     if not build.has_artifact:
         raise SessionRefused("Only a succeeded build with its package can be run.")
-    check_host(host, port, allow=settings.DEBUG_EGRESS_ALLOW)
+    check_host(
+        host, port, allow=settings.DEBUG_EGRESS_ALLOW, setting="DEBUG_EGRESS_ALLOW"
+    )
     running = DebugSession.objects.filter(
         created_by=user, state__in=DebugSession.ACTIVE
     ).count()
@@ -106,7 +108,10 @@ def debug_session_run(*, session_id: int) -> None:
     DebugSession.objects.filter(pk=session.pk).update(key_token="", state=CONNECTING)
     try:
         allowed = check_host(
-            session.host, session.port, allow=settings.DEBUG_EGRESS_ALLOW
+            session.host,
+            session.port,
+            allow=settings.DEBUG_EGRESS_ALLOW,
+            setting="DEBUG_EGRESS_ALLOW",
         )
         with session.build.artifact.open("rb") as handle:
             files = read_package(handle.read())

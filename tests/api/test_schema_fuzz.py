@@ -53,8 +53,26 @@ def served_schema(settings: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def playground_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No playground server runs here: one that has no sessions and refuses
+    every credential (tests/playground/ drive the real one)."""
+    from studio.playground import client
+    from studio.playground.sessions import PlaygroundError
+
+    def refuse(**kwargs: Any) -> Any:
+        raise PlaygroundError("The plugin refused the credentials: stand-in", 400)
+
+    monkeypatch.setattr(client, "sessions", lambda owner: [])
+    monkeypatch.setattr(client, "start_session", refuse)
+
+
+@pytest.fixture
 def real_ids(
-    revisions: Revisions, finished_build: Any, import_job: Any, broker: Published
+    revisions: Revisions,
+    finished_build: Any,
+    import_job: Any,
+    broker: Published,
+    playground_stand_in: None,
 ) -> dict[str, int]:
     return {
         "provider_id": revisions.provider.pk,
@@ -70,6 +88,9 @@ def _excluded(case: Any) -> list[Any]:
     if "cursor" in (case.query or {}):
         return [positive_data_acceptance]
     if case.operation.path == "/api/v1/imports":
+        return [positive_data_acceptance]
+    # Credentials are judged by the plugin: a refused one is a 400.
+    if case.operation.path.endswith("/playground/sessions"):
         return [positive_data_acceptance]
     return []
 

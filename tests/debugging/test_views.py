@@ -101,7 +101,7 @@ class TestStartPage:
         [
             ("127.0.0.1:5003", "loopback"),
             ("10.0.0.1", "private"),
-            ("169.254.169.254:80", "link-local"),
+            ("169.254.169.254:80", "cloud metadata"),
             ("localhost:5003", "loopback"),
         ],
     )

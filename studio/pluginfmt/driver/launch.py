@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import re
 import resource
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -48,8 +52,14 @@ def plugin_environment(
     return env
 
 
-def child_limits(memory_bytes: int, cpu_seconds: int) -> Callable[[], None]:
-    """Return the pre-exec function that sets the child's memory and CPU limits."""
+def child_limits(
+    memory_bytes: int, cpu_seconds: int, *, die_with_parent: bool = False
+) -> Callable[[], None]:
+    """Return the pre-exec function that sets the child's memory and CPU limits.
+
+    With `die_with_parent` the child also asks Linux for SIGKILL when its
+    parent (thread) dies, and exits at once if the parent is already gone.
+    """
     # Computed in the parent so the forked child only makes setrlimit calls.
     limits = [
         (resource.RLIMIT_AS, _capped(resource.RLIMIT_AS, memory_bytes, 0)),
@@ -57,9 +67,16 @@ def child_limits(memory_bytes: int, cpu_seconds: int) -> Callable[[], None]:
         (resource.RLIMIT_CORE, (0, 0)),
     ]
 
+    parent = os.getpid()
+    prctl = _prctl() if die_with_parent else None
+
     def apply() -> None:
         for which, values in limits:
             resource.setrlimit(which, values)
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(1)
 
     return apply
 
@@ -70,3 +87,17 @@ def _capped(which: int, soft: int, slack: int) -> tuple[int, int]:
     if hard != resource.RLIM_INFINITY:
         return min(soft, hard), min(wanted, hard)
     return soft, wanted
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Callable[[int, int], int] | None:
+    """libc's prctl, or None where there is none (not Linux)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        function: Callable[[int, int], int] = libc.prctl
+    except (OSError, AttributeError, TypeError):
+        return None
+    return function

@@ -15,7 +15,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -103,6 +103,7 @@ class _Pending:
     invocations: list[Any] = field(default_factory=list)
     ended: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+    on_chunk: Callable[[Any], None] | None = None
 
 
 class PluginProcess:
@@ -157,8 +158,14 @@ class PluginProcess:
         memory_limit_mb: int = 1024,
         cpu_limit_s: int = 300,
         env: Mapping[str, str] | None = None,
+        die_with_parent: bool = False,
     ) -> PluginProcess:
-        """Launch `python -m <entrypoint>` in folder; `timeout` bounds wait_ready()."""
+        """Launch `python -m <entrypoint>` in folder; `timeout` bounds wait_ready().
+
+        `die_with_parent` has Linux kill the child when the thread that started
+        it ends (PR_SET_PDEATHSIG): start it from a thread that lives as long as
+        the process, so a SIGKILLed parent leaves no orphan.
+        """
         folder = Path(folder).absolute()
         # Not resolved: a venv's python is a symlink, and the venv is found from it.
         python = Path(python).absolute()
@@ -175,7 +182,11 @@ class PluginProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=child_limits(memory_limit_mb * 1024 * 1024, cpu_limit_s),
+                preexec_fn=child_limits(
+                    memory_limit_mb * 1024 * 1024,
+                    cpu_limit_s,
+                    die_with_parent=die_with_parent,
+                ),
             )
         except (OSError, subprocess.SubprocessError) as error:
             shutil.rmtree(home, ignore_errors=True)
@@ -231,10 +242,22 @@ class PluginProcess:
         assert self.ready_after is not None
         return self.ready_after
 
-    def request(self, data: Mapping[str, Any], *, timeout: float = 30) -> SessionResult:
-        """Send one request and collect its session frames until `end`."""
+    def request(
+        self,
+        data: Mapping[str, Any],
+        *,
+        timeout: float = 30,
+        on_chunk: Callable[[Any], None] | None = None,
+    ) -> SessionResult:
+        """Send one request and collect its session frames until `end`.
+
+        `on_chunk` is called with each stream chunk as it arrives (from the
+        reader thread; it must be quick and must not raise).
+        """
         session_id = str(uuid.uuid4())
-        pending = _Pending(session_id=session_id, started=time.monotonic())
+        pending = _Pending(
+            session_id=session_id, started=time.monotonic(), on_chunk=on_chunk
+        )
         line = (
             json.dumps(
                 {
@@ -452,6 +475,9 @@ class PluginProcess:
         payload = data.get("data")
         if kind == "stream":
             pending.chunks.append(payload)
+            if pending.on_chunk is not None:
+                with contextlib.suppress(Exception):
+                    pending.on_chunk(payload)
         elif kind == "error":
             pending.error = (
                 payload if isinstance(payload, dict) else {"message": payload}

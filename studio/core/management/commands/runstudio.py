@@ -21,8 +21,8 @@ from studio.core.redis_server import EmbeddedRedis
 class Command(BaseCommand):
     help = (
         "Run the web server on ADDRPORT, one Celery worker with the beat scheduler "
-        "in it and, unless REDIS_URL is set, an embedded Redis server. Ctrl-C "
-        "stops them all."
+        "in it, the playground server and, unless REDIS_URL is set, an embedded "
+        "Redis server. Ctrl-C stops them all."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -60,9 +60,12 @@ class Command(BaseCommand):
                 )
             )
             children.append(("worker", subprocess.Popen(worker_command(), env=env)))
+            children.append(
+                ("playground", subprocess.Popen([*manage, "playground"], env=env))
+            )
             self.stdout.write(
                 f"studio on http://{addrport}/ — Ctrl-C stops web, worker (with "
-                "beat) and Redis"
+                "beat), playground and Redis"
             )
             while not stopping:
                 for name, child in children:

@@ -1,10 +1,16 @@
-"""The egress guard refuses internal addresses unless they are allowed."""
+"""The egress guard as remote debugging uses it (a Dify daemon's address and
+port, DEBUG_EGRESS_ALLOW): internal addresses refused unless allowed."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from studio.lib.egress import EgressRefused, check_host
+from studio.pluginfmt import egress
+from studio.pluginfmt.egress import EgressRefused
+
+check_host = partial(egress.check_host, setting="DEBUG_EGRESS_ALLOW")
 
 
 def fixed(*addresses: str):
@@ -18,14 +24,16 @@ class TestCheckHost:
             ("127.0.0.1", "loopback"),
             ("10.0.0.1", "private"),
             ("192.168.1.5", "private"),
-            ("169.254.169.254", "link-local"),
+            ("169.254.169.254", "cloud metadata"),
+            ("169.254.1.1", "link-local"),
             ("::1", "loopback"),
             ("0.0.0.0", "unspecified"),  # noqa: S104
         ],
     )
     def test_it_refuses_internal_addresses(self, host: str, why: str) -> None:
-        with pytest.raises(EgressRefused, match=why):
+        with pytest.raises(EgressRefused, match=why) as refused:
             check_host(host, 5003)
+        assert "DEBUG_EGRESS_ALLOW" in str(refused.value)
 
     def test_it_refuses_a_name_resolving_to_loopback(self) -> None:
         with pytest.raises(EgressRefused, match=r"dify\.test \(127\.0\.0\.1\)"):
@@ -51,7 +59,7 @@ class TestCheckHost:
         def broken(host: str, port: int) -> list[str]:
             raise OSError("no such name")
 
-        with pytest.raises(EgressRefused, match="cannot be resolved"):
+        with pytest.raises(EgressRefused, match="does not resolve"):
             check_host("nowhere.invalid", 5003, resolver=broken)
 
     def test_it_refuses_a_port_out_of_range(self) -> None:
@@ -73,7 +81,7 @@ class TestCheckHost:
         allowed = check_host(
             "Dify.Internal", 5003, allow=["dify.internal"], resolver=fixed("10.0.0.1")
         )
-        assert allowed.host == "dify.internal"
+        assert allowed.addresses == ("10.0.0.1",)
 
     def test_it_allows_loopback_only_when_listed(self) -> None:
         assert check_host("127.0.0.1", 5003, allow=["127.0.0.1"]).addresses == (

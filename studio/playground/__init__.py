@@ -1,0 +1,1 @@
+"""The playground: try a build's plugin in the browser (docs/playground.md)."""

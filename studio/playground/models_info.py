@@ -1,0 +1,123 @@
+"""What a build declares, read from its package: models, parameter rules, pricing."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.playground.builds import package_of
+from studio.pluginfmt.document import PluginDocument, load_document, model_type_of
+from studio.pluginfmt.readers import read_package
+
+
+@dataclass(frozen=True)
+class Control:
+    """A parameter control as Dify shows it, from one parameter rule."""
+
+    name: str
+    label: str
+    kind: str  # number, text, select, boolean
+    minimum: str
+    maximum: str
+    default: str
+    step: str
+    help: str
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model: str
+    model_type: str
+    label: str
+    controls: list[Control]
+    pricing: Any
+    vision: bool
+
+
+@functools.lru_cache(maxsize=32)
+def build_document(build_id: int) -> PluginDocument:
+    """The build's plugin, read from its package (a build never changes)."""
+    _, package = package_of(build_id)
+    return load_document(read_package(package))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _i18n(value: Any) -> str:
+    if value is None:
+        return ""
+    for key in ("en_US", "en_us"):
+        text = getattr(value, key, None)
+        if text:
+            return str(text)
+    return str(value) if isinstance(value, str) else ""
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, dict):
+        return _text(value.get("en_US") or next(iter(value.values()), ""))
+    return _i18n(value)
+
+
+def controls_of(rules: list[Any] | None) -> list[Control]:
+    """Controls for the rules as Dify sees them (templates expanded)."""
+    controls = []
+    for rule in rules or []:
+        data = rule.effective()
+        name = _text(data.get("name") or data.get("use_template"))
+        if not name:
+            continue
+        kind = _text(data.get("type")) or "float"
+        precision = data.get("precision")
+        if kind == "int":
+            step = "1"
+        elif isinstance(precision, int) and precision > 0:
+            step = "0." + "0" * (precision - 1) + "1"
+        else:
+            step = "any"
+        options = [_text(o) for o in data.get("options") or []]
+        if options:
+            shown = "select"
+        elif kind == "boolean":
+            shown = "boolean"
+        elif kind in ("string", "text"):
+            shown = "text"
+        else:
+            shown = "number"
+        controls.append(
+            Control(
+                name=name,
+                label=_label(data.get("label")) or name,
+                kind=shown,
+                minimum=_text(data.get("min")),
+                maximum=_text(data.get("max")),
+                default=_text(data.get("default")),
+                step=step,
+                help=_label(data.get("help")),
+                options=options,
+            )
+        )
+    return controls
+
+
+def models_of(document: PluginDocument) -> list[ModelInfo]:
+    found = []
+    for entry in document.models:
+        spec = entry.spec
+        if not spec.model:
+            continue
+        found.append(
+            ModelInfo(
+                model=spec.model,
+                model_type=model_type_of(entry.type_key),
+                label=_i18n(spec.label) or spec.model,
+                controls=controls_of(spec.parameter_rules),
+                pricing=spec.pricing,
+                vision="vision" in (spec.features or []),
+            )
+        )
+    return found

@@ -1,0 +1,38 @@
+"""Routes of the Try it tab."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "playground"
+
+urlpatterns = [
+    path("providers/<int:provider_id>/try/", views.try_page, name="try"),
+    path(
+        "providers/<int:provider_id>/try/start",
+        views.session_start,
+        name="session-start",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/end",
+        views.session_end,
+        name="session-end",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/chat",
+        views.chat_send,
+        name="chat",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/embed",
+        views.embed,
+        name="embed",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/rerank",
+        views.rerank,
+        name="rerank",
+    ),
+]
