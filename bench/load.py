@@ -373,6 +373,22 @@ def read_rows(
     return state
 
 
+def gunicorn_cpu_seconds() -> float:
+    """CPU time of the trial's gunicorn master and workers so far (Linux /proc)."""
+    try:
+        master = (ROOT / "var" / "prod-trial" / "gunicorn.pid").read_text().strip()
+        pids = [master]
+        for children in Path(f"/proc/{master}/task").glob("*/children"):
+            pids += children.read_text().split()
+        total = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -431,6 +447,7 @@ def run(args: argparse.Namespace) -> bool:
     time.sleep(2)
     loads = []
     began = time.monotonic()
+    web_cpu, own_cpu = gunicorn_cpu_seconds(), time.process_time()
     plan.start()
     while any(a.is_alive() for a in authors):
         time.sleep(1)
@@ -438,6 +455,8 @@ def run(args: argparse.Namespace) -> bool:
         if time.monotonic() - began > args.seconds + 60:
             break  # an author stuck on a request: report what we have
     wall = time.monotonic() - began
+    web_cpu = gunicorn_cpu_seconds() - web_cpu
+    own_cpu = time.process_time() - own_cpu
     final = read_rows(args.url, seeded.authors[0], touched)
 
     result = account(
@@ -457,6 +476,11 @@ def run(args: argparse.Namespace) -> bool:
         f"({stats.requests / wall:.1f}/s), think {args.think} s; "
         f"1-min load average during the run: max {max(loads, default=0):.2f}, "
         f"now {load_average()} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"CPU used: gunicorn {web_cpu:.1f} s ({web_cpu / wall:.2f} cores, "
+        f"{web_cpu / max(1, stats.requests) * 1000:.0f} ms a request), "
+        f"this client {own_cpu:.1f} s ({own_cpu / wall:.2f} cores)"
     )
     print(
         f"{'kind':<12} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  statuses"
