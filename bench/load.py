@@ -19,6 +19,11 @@ could have overwritten (none finished after it started) is lost; each model's
 lock version must also have grown by exactly its number of saves.
 Goal (issue 18), 2 cores, PostgreSQL: 20 authors, p95 < 300 ms for page views
 and saves, 0 server errors, 0 lost updates.
+Measured on the 2-core development box while other test runs shared it:
+gunicorn spends 24-27 ms of CPU a request (0.45 cores at 17 requests/s);
+with a 1-min load average up to 3.7, p95 125-290 ms for page views and
+270-330 ms for saves; with the load at 6-8, 0.6-1.9 s. Never a 5xx or a lost
+update; about half the saves on the shared provider are stale (409).
 Run: .venv/bin/python bench/load.py [--authors 20] [--seconds 60]
 """
 
