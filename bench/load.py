@@ -20,9 +20,10 @@ lock version must also have grown by exactly its number of saves.
 Goal (issue 18), 2 cores, PostgreSQL: 20 authors, p95 < 300 ms for page views
 and saves, 0 server errors, 0 lost updates.
 Measured on the 2-core development box while other test runs shared it:
-gunicorn spends 24-27 ms of CPU a request (0.45 cores at 17 requests/s);
-with a 1-min load average up to 3.7, p95 125-290 ms for page views and
-270-330 ms for saves; with the load at 6-8, 0.6-1.9 s. Never a 5xx or a lost
+gunicorn spends 23-27 ms of CPU a request (0.45 cores at 18 requests/s).
+Goal met when the others left it room (p95 110-247 ms for page views,
+222-260 ms for saves), missed by a little (save p95 318-331 ms) or by far
+(0.6-1.9 s, 1-min load average 6-8) when they did not. Never a 5xx or a lost
 update; about half the saves on the shared provider are stale (409).
 Run: .venv/bin/python bench/load.py [--authors 20] [--seconds 60]
 """
