@@ -156,11 +156,13 @@ def model_row(
     model, provider, membership = get_model_for_user(
         request, provider_id, model_id, write=request.method == "POST"
     )
-    row = _fresh_row(provider, membership, model.pk)
     if request.method == "GET":
         if not request.htmx:
             return redirect(f"{table_url(provider)}#m-{model.pk}")
+        row = _fresh_row(provider, membership, model.pk)
         return _row_response(request, provider, membership, row)
+    # The row is read after the save, or after the refusal: a successful save
+    # (the common case) reads it once.
     form = InlineForm(request.POST)
     if form.is_valid():
         try:
@@ -171,7 +173,7 @@ def model_row(
                 values=form.values(),
             )
         except edits.StaleModel as exc:
-            return _stale_row(request, provider, membership, row, form, exc)
+            return _stale_row(request, provider, membership, model.pk, form, exc)
         except edits.ModelProblem as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -181,6 +183,7 @@ def model_row(
             row = _fresh_row(provider, membership, model.pk)
             row.notice = "Saved."
             return _row_response(request, provider, membership, row)
+    row = _fresh_row(provider, membership, model.pk)
     row.editing = True
     row.values = _submitted(form, row)
     row.errors = _errors(form)
@@ -225,13 +228,14 @@ def _stale_row(
     request: AuthedHttpRequest,
     provider: Provider,
     membership: Membership,
-    row: Row,
+    pk: int,
     form: InlineForm,
     exc: edits.StaleModel,
 ) -> HttpResponse:
     """A save from an outdated row: the row again with both values (409)."""
     if exc.model is None:
         return _gone(request, provider, membership)
+    row = _fresh_row(provider, membership, pk)
     row.saved = row.values
     row.editing = True
     row.values = _submitted(form, row)
