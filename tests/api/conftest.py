@@ -72,6 +72,9 @@ class Api:
             kwargs["content_type"] = "application/json"
         return self.client.post(path, data, headers=self.headers(token), **kwargs)
 
+    def delete(self, path: str, *, token: str | None = None, **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.headers(token), **kwargs)
+
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         if method == "POST":
             return self.post(path, "{}", **kwargs)

@@ -99,6 +99,23 @@ ENDPOINTS = {
     "invitation-revoke": Endpoint(
         "POST", lambda i: f"/api/v1/invitations/{i['invitation']}/revoke"
     ),
+    "playground-start": Endpoint(
+        "POST", lambda i: f"/api/v1/providers/{i['provider']}/playground/sessions"
+    ),
+    "playground-message": Endpoint(
+        "POST",
+        lambda i: (
+            f"/api/v1/providers/{i['provider']}/playground/sessions/"
+            f"{i['session']}/messages"
+        ),
+        body='{"model": "model-000", "message": "Hello"}',
+    ),
+    "playground-end": Endpoint(
+        "DELETE",
+        lambda i: (
+            f"/api/v1/providers/{i['provider']}/playground/sessions/{i['session']}"
+        ),
+    ),
 }
 SCOPED = [name for name, e in ENDPOINTS.items() if e.scoped]
 
@@ -124,6 +141,8 @@ def ids(
         "import": import_job.pk,
         "revision": revisions.pending.number,
         "invitation": invitation.pk,
+        # No playground server runs here: a session id that names nothing.
+        "session": "no-such-session",
     }
 
 
@@ -131,6 +150,8 @@ def call(api: Api, endpoint: Endpoint, ids: dict[str, Any], **kwargs: Any) -> An
     url = endpoint.url(ids)
     if endpoint.method == "POST":
         return api.post(url, endpoint.body, **kwargs)
+    if endpoint.method == "DELETE":
+        return api.delete(url, **kwargs)
     return api.get(url, **kwargs)
 
 
@@ -156,6 +177,7 @@ class TestTheEndpointTable:
                         "import": "{import_id}",
                         "revision": "{number}",
                         "invitation": "{invitation_id}",
+                        "session": "{session_id}",
                     }
                 ),
             )
@@ -248,6 +270,7 @@ class TestAnotherTeamsObjects:
                 "import": 10**12,
                 "revision": 9,
                 "invitation": 10**12,
+                "session": "no-such-session",
             },
             token=tokens["mallory"],
         )
