@@ -15,17 +15,14 @@ Run: .venv/bin/python bench/provider_pages.py [--models 250] [--runs 15]
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway import throwaway_studio
 
 
 def main() -> None:
@@ -34,31 +31,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-provider-pages-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    os.environ["STUDIO_VAR_DIR"] = str(work)
-    try:
+    with throwaway_studio("bench-provider-pages-"):
         run(args.models, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(model_count: int, runs: int) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
-
-    settings.DEBUG = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
     from tests.factories import make_provider, make_team, make_user
 

@@ -15,18 +15,15 @@ Run: .venv/bin/python bench/review_pages.py [--models 300] [--runs 9]
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway import throwaway_studio
 
 
 def main() -> None:
@@ -35,31 +32,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-review-pages-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    os.environ["STUDIO_VAR_DIR"] = str(work)
-    try:
+    with throwaway_studio("bench-review-pages-"):
         run(args.models, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(model_count: int, runs: int) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
-
-    settings.DEBUG = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
     from studio.catalog import services as catalog
     from studio.catalog.models import Membership, Role
