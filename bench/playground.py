@@ -11,19 +11,23 @@ the first token the web side's client reads (`studio.playground.client.invoke`,
 then `chat.follow`, as the SSE view does). Median of 40 requests after 5
 warm-ups. Goal: playground <= 1.5 x the driver, and under 300 ms added. With
 plugins that answer in a few milliseconds the ratio says little: the added
-milliseconds are the figure to watch.
+milliseconds are the figure to watch. A third case makes the mock upstream
+wait 200 ms before its first chunk (a fast real vendor's time to first token),
+so the ratio is measured at the latency a user of the playground meets.
 
 Run: .venv/bin/python bench/playground.py
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +80,29 @@ def first_token_through(session_id: str, data: dict, runs: int) -> list[float]:
             assert elapsed is not None
             times.append(elapsed)
     return times
+
+
+@contextlib.contextmanager
+def upstream_delay(seconds: float) -> Iterator[None]:
+    """Every mock upstream in this process waits `seconds` before answering a
+    chat completion (both the driver's and the playground's mock)."""
+    from studio.builds.mock_upstream.handler import ROUTES
+
+    route = "/v1/chat/completions"
+    method, original = ROUTES[route]
+    if not seconds:
+        yield
+        return
+
+    def slow(handler: object, body: object) -> None:
+        time.sleep(seconds)
+        original(handler, body)
+
+    ROUTES[route] = (method, slow)
+    try:
+        yield
+    finally:
+        ROUTES[route] = (method, original)
 
 
 def report(name: str, alone: list[float], through: list[float]) -> None:
@@ -131,20 +158,37 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         cases = [
-            ("echo plugin (no network)", echo, "echo-1", "echo", {"api_key": "good"}),
+            (
+                "echo plugin (no network)",
+                echo,
+                "echo-1",
+                "echo",
+                {"api_key": "good"},
+                0.0,
+            ),
             (
                 "OpenAI-compatible plugin against the mock upstream",
                 gateway,
                 "chat-1",
                 "gateway",
                 {"api_key": "good-key"},
+                0.0,
+            ),
+            (
+                "OpenAI-compatible plugin, mock upstream with a 200 ms first token",
+                gateway,
+                "chat-1",
+                "gateway",
+                {"api_key": "good-key"},
+                0.2,
             ),
         ]
-        for name, files, model, provider, creds in cases:
+        for name, files, model, provider, creds, delay in cases:
             requirements = files["requirements.txt"].decode()
             folder = Path(tempfile.mkdtemp(prefix="bench-plugin-")) / "plugin"
             render_tree(files, folder)
             with (
+                upstream_delay(delay),
                 sdkenv.using_sdk_venv(requirements, **venvs) as venv,
                 MockUpstream() as mock,
                 offline_env() as env,
@@ -166,7 +210,8 @@ def main() -> None:
                 package=package(files),
                 credentials=session_creds,
             )
-            through = first_token_through(session.id, llm(model, provider), RUNS)
+            with upstream_delay(delay):
+                through = first_token_through(session.id, llm(model, provider), RUNS)
             report(name, alone, through)
     finally:
         server.shutdown()
