@@ -3,7 +3,8 @@
 is configured, 403 for anyone else.
 
 Read at scrape time: builds by status and kind (the database), the Celery
-queues' depth (Redis LLEN), the last beat tick, and the durations workers
+queues' depth (Redis LLEN), the last beat tick, the playground server's
+running sessions (absent when it does not answer), and the durations workers
 recorded in Redis (builds, smoke steps; studio/lib/metrics.py). Kept by the
 web processes: request latency by view (multiprocess files when
 PROMETHEUS_MULTIPROC_DIR is set).
@@ -32,6 +33,8 @@ from studio.accounts.throttle import client_ip
 from studio.builds.models import Build
 from studio.lib.health import queue_depths
 from studio.lib.metrics import REQUEST_LATENCY, redis_histograms
+from studio.playground import client as playground
+from studio.playground.sessions import PlaygroundError
 
 from .health import beat_last_tick
 
@@ -64,6 +67,19 @@ class StudioCollector(Collector):
             yield beat
         except redis.RedisError as exc:
             log.warning("metrics: could not read Redis: %s", exc)
+        yield self._playground()
+
+    def _playground(self) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(
+            "studio_playground_sessions",
+            "Sessions the playground server of this machine holds (absent when "
+            "it does not answer).",
+        )
+        try:
+            family.add_metric([], playground.running_sessions())
+        except PlaygroundError as exc:
+            log.info("metrics: playground server: %s", exc.message)
+        return family
 
     def _builds(self) -> GaugeMetricFamily:
         family = GaugeMetricFamily(

@@ -106,3 +106,10 @@ def invoke(owner: int | str, session_id: str, data: dict[str, Any]) -> Iterator[
             yield json.loads(line)
     finally:
         response.close()
+
+
+def running_sessions() -> int:
+    """How many sessions the playground server holds (for /metrics); raises
+    PlaygroundError when the server does not answer within a second."""
+    data = _json(_request("GET", "/health", timeout=1))
+    return int(data["sessions"]) if isinstance(data, dict) else 0
