@@ -47,4 +47,4 @@ def test_without_a_playground_server_the_gauge_has_no_sample(
     settings.PLAYGROUND_SOCKET = tmp_path / "nobody.sock"
     found = scrape(client, settings)
     assert "studio_playground_sessions" not in found
-    assert "studio_builds{kind=\"dev\",status=\"queued\"}" in found
+    assert 'studio_builds{kind="dev",status="queued"}' in found
