@@ -311,7 +311,8 @@ class SessionManager:
     ) -> Iterator[dict[str, Any]]:
         """Send one request; yield events: request, chunk…, done (or error)."""
         body = {**data, "credentials": dict(session.credentials)}
-        body.setdefault("provider", session.provider)
+        if not body.get("provider"):
+            body["provider"] = session.provider
         body["user_id"] = session.owner
         chunks: queue.Queue[Any] = queue.Queue()
         outcome: dict[str, Any] = {}
