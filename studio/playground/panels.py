@@ -171,8 +171,8 @@ def _image(request: AuthedHttpRequest, info: ModelInfo) -> dict[str, Any] | None
     size = upload.size or 0
     if size > chat.MAX_IMAGE_BYTES:
         raise Refused(
-            f"The image is {_megabytes(size)}; the playground sends images up to "
-            f"{_megabytes(chat.MAX_IMAGE_BYTES)}.",
+            f"The image ({size:,} bytes) is over {_megabytes(chat.MAX_IMAGE_BYTES)}, "
+            "the most the playground sends.",
             413,
         )
     data = upload.read(chat.MAX_IMAGE_BYTES + 1)
@@ -388,8 +388,8 @@ def transcribe(
     size = upload.size or 0
     if size > chat.MAX_AUDIO_BYTES:
         raise Refused(
-            f"The audio file is {_megabytes(size)}; the playground sends files up "
-            f"to {_megabytes(chat.MAX_AUDIO_BYTES)}.",
+            f"The audio file ({size:,} bytes) is over "
+            f"{_megabytes(chat.MAX_AUDIO_BYTES)}, the most the playground sends.",
             413,
         )
     allowed = [e.strip().lower() for e in info.audio_extensions.split(",") if e.strip()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -76,8 +77,8 @@ def test_every_declared_type_has_a_panel_answering_its_own_region(
     assert re.search(r'id="embed-similarity">1\.0000<', body)
     # The embedding's tokens priced from its YAML (0.02 per million tokens).
     tokens = int(re.search(r'id="embed-fig-tokens">(\d+)<', body).group(1))
-    cost = re.search(r'id="embed-fig-cost">([\d.E-]+) USD<', body).group(1)
-    assert float(cost) == pytest.approx(tokens * 0.02e-6)
+    cost = re.search(r'id="embed-fig-cost">([\d.]+) USD<', body).group(1)
+    assert Decimal(cost) == tokens * Decimal("0.02") * Decimal("0.000001")
 
     ranked = client.post(
         url("rerank", provider, sid),
@@ -141,7 +142,8 @@ def test_uploads_and_inputs_are_capped_with_a_message(bob_session: Any) -> None:
     )
     assert response.status_code == 413
     body = only_partial(response, "transcribe")
-    assert "The audio file is 3.0 MB; the playground sends files up to 3.0 MB." in body
+    size = f"{chat.MAX_AUDIO_BYTES + 1:,}"
+    assert f"The audio file ({size} bytes) is over 3.0 MB, the most" in body
 
     odd = SimpleUploadedFile("a.ogg", FAKE_MP3)
     response = client.post(
@@ -167,7 +169,7 @@ def test_uploads_and_inputs_are_capped_with_a_message(bob_session: Any) -> None:
     huge = SimpleUploadedFile("a.png", PNG + b"\0" * chat.MAX_IMAGE_BYTES)
     response = client.post(chat_url, {**data, "image": huge})
     assert response.status_code == 413
-    assert "the playground sends images up to 2.0 MB" in response.content.decode()
+    assert "is over 2.0 MB, the most the playground sends" in response.content.decode()
     fake = SimpleUploadedFile("a.png", b"not an image at all")
     response = client.post(chat_url, {**data, "image": fake})
     assert response.status_code == 415
