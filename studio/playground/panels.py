@@ -128,6 +128,17 @@ def _panel_view(panel: str, model_type: str) -> Any:
                 session = _session_for(request, provider, session_id)
                 info = _model(session, request.POST.get("model", ""), model_type)
                 extra = work(request, session, info)
+            except PlaygroundError as error:
+                # The session ended meanwhile, or the server refused the request.
+                return _answer(
+                    request,
+                    provider,
+                    membership,
+                    session_id,
+                    panel,
+                    status=error.status if 400 <= error.status < 600 else 502,
+                    **{f"{panel}_problem": error.message},
+                )
             except Refused as refused:
                 return _answer(
                     request,

@@ -134,8 +134,19 @@ def test_every_declared_type_has_a_panel_answering_its_own_region(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_uploads_and_inputs_are_capped_with_a_message(bob_session: Any) -> None:
+def test_uploads_and_inputs_are_capped_with_a_message(
+    bob_session: Any, playground: Any
+) -> None:
     client, provider, sid = bob_session
+    # A file of exactly the cap goes through, as hex, to the plugin and the mock.
+    full = SimpleUploadedFile("full.mp3", FAKE_MP3.ljust(chat.MAX_AUDIO_BYTES, b"\0"))
+    response = client.post(
+        url("transcribe", provider, sid), {"model": "whisper-1", "audio": full}, **HTMX
+    )
+    body = only_partial(response, "transcribe")
+    assert f"mock transcript of {chat.MAX_AUDIO_BYTES} bytes" in body
+    assert "characters in all)" in body  # the hex is shortened in the trace
+    assert len(body) < 100_000
     big = SimpleUploadedFile("big.mp3", b"\0" * (chat.MAX_AUDIO_BYTES + 1))
     response = client.post(
         url("transcribe", provider, sid), {"model": "whisper-1", "audio": big}, **HTMX
@@ -211,6 +222,18 @@ def test_an_image_reaches_the_upstream_as_image_content(
     encoded = base64.b64encode(PNG).decode()
     assert image["image_url"]["url"] == f"data:image/png;base64,{encoded}"
     assert {"type": "text", "text": "describe the picture"} in parts
+
+    # An image of exactly the cap reaches the upstream too.
+    full = SimpleUploadedFile("full.png", PNG.ljust(chat.MAX_IMAGE_BYTES, b"\0"))
+    page = client.post(
+        url("chat", provider, sid),
+        {"model": "see-1", "message": "and this?", "history": "[]", "image": full},
+    )
+    assert "echo: and this?" in page.content.decode()
+    upstream = [r for r in playground.mock.requests if r.path == "/v1/chat/completions"]
+    parts = upstream[-1].body["messages"][-1]["content"]
+    image = next(p for p in parts if p["type"] == "image_url")
+    assert len(image["image_url"]["url"]) > chat.MAX_IMAGE_BYTES * 4 // 3
 
 
 @pytest.mark.django_db(transaction=True)
