@@ -256,3 +256,43 @@ def test_a_viewer_is_refused_and_another_team_gets_404(
     # Another member of the team cannot use bob's session either.
     carol = login(Client(), personas.carol)
     assert carol.post(url("moderate", provider, sid), data).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_panel_answer_makes_as_many_queries_with_many_models(
+    bob_session: Any, run_published: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from studio.builds import services
+    from tests.factories import add_llm_models
+
+    client, provider, sid = bob_session
+    counts = []
+    for more in (0, 20):
+        if more:
+            add_llm_models(provider, more)
+            services.build_start(provider=provider, user=None)
+            run_published()
+            sid = session_id(start_newest(client, provider))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                url("moderate", provider, sid), {"model": "mod-1", "text": "x"}, **HTMX
+            )
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def start_newest(client: Client, provider: Any) -> Any:
+    build = provider.builds.order_by("-pk").first()
+    return client.post(
+        reverse("playground:session-start", args=[provider.pk]),
+        {
+            "build": build.pk,
+            "cred-api_key": "good-key",
+            "cred-endpoint_url": "http://example.invalid/v1",
+            "target": "mock",
+        },
+    )
