@@ -1,6 +1,8 @@
 // The Try it tab: send a chat message and show the answer as it streams
 // (Server-Sent Events read from a fetch() body), with a stop button. Without
 // JavaScript the form posts normally and the page shows the whole answer.
+// The other panels post with htmx and swap only their result region; their
+// refusals (403, 413, 415, 502) are swapped in too, so the message shows.
 (function () {
   "use strict";
 
@@ -54,8 +56,41 @@
     result.appendChild(box);
   }
 
+  // A panel's refusal is its result region with a message: swap it in. A 404
+  // (the session ended) is a whole page: say so instead.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var status = event.detail.xhr.status;
+    if (!target || !/-result$/.test(target.id) || status < 400) return;
+    if (status === 404) {
+      var gone = el("p", "notice error", "This session has ended (idle, a new build, or ended elsewhere). Reload the page to start another.");
+      gone.setAttribute("role", "alert");
+      target.textContent = "";
+      target.appendChild(gone);
+      event.detail.shouldSwap = false;
+      return;
+    }
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
+
+  function visionField(form) {
+    var field = document.getElementById("chat-image-field");
+    var select = form.elements.model;
+    if (!field || !select) return;
+    function update() {
+      var option = select.options[select.selectedIndex];
+      var vision = option && option.dataset.vision === "1";
+      field.hidden = !vision;
+      if (!vision) form.elements.image.value = "";
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
   function setUp() {
     var form = document.getElementById("chat-form");
+    if (form) visionField(form);
     if (!form || !window.fetch || !window.TextDecoder) return;
     var log = document.getElementById("try-log");
     var result = document.getElementById("chat-result");
@@ -76,6 +111,11 @@
       var user = el("div", "try-msg user");
       user.appendChild(el("strong", "", "user"));
       user.appendChild(document.createTextNode(message));
+      var image = form.elements.image;
+      if (image && image.files && image.files.length) {
+        user.appendChild(el("span", "muted", " [image: " + image.files[0].name + "]"));
+        image.value = "";
+      }
       log.appendChild(user);
       var answer = el("div", "try-msg assistant");
       answer.appendChild(el("strong", "", "assistant"));

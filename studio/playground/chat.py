@@ -3,6 +3,7 @@ what the page shows: the answer, usage, cost and the protocol trace."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
@@ -11,9 +12,24 @@ from typing import Any
 
 from studio.playground.models_info import ModelInfo
 from studio.playground.sessions import cost
+from studio.pluginfmt import driver
 
 MAX_HISTORY = 50
 MAX_TEXT = 20_000
+MB = 1024 * 1024
+# Uploads travel to the plugin as hex (audio) or base64 (images) inside one
+# JSON line: caps keep that line, and the mock upstream's body, small.
+MAX_AUDIO_BYTES = 3 * MB
+MAX_IMAGE_BYTES = 2 * MB
+# Audio a text-to-speech model answers, shown as a data: URL in the page.
+MAX_SPEECH_BYTES = 8 * MB
+MAX_SPEECH_TEXT = 4000
+# What the Try it page tells about the caps.
+CAPS = {
+    "audio_mb": MAX_AUDIO_BYTES // MB,
+    "image_mb": MAX_IMAGE_BYTES // MB,
+    "speech_text": MAX_SPEECH_TEXT,
+}
 
 
 def parse_history(raw: str) -> list[dict[str, str]]:
@@ -63,22 +79,36 @@ def llm_request(
     message: str,
     params: dict[str, Any],
     tools: list[dict[str, Any]] | None = None,
+    image: dict[str, Any] | None = None,
+    provider: str = "",
 ) -> dict[str, Any]:
-    prompt = []
+    """The invoke_llm body; with `image`, the message is text and image content.
+
+    The credentials are left empty: the playground server puts the session's in
+    (and the provider's name when `provider` is empty).
+    """
+    prompt: list[dict[str, Any]] = []
     if system.strip():
         prompt.append({"role": "system", "content": system[:MAX_TEXT]})
     prompt.extend(history)
-    prompt.append({"role": "user", "content": message[:MAX_TEXT]})
+    content: Any = message[:MAX_TEXT]
+    if image is not None:
+        content = [{"type": "text", "data": content}, image]
+    prompt.append({"role": "user", "content": content})
+    return driver.invoke_llm(provider, info.model, {}, prompt, params, tools=tools)
+
+
+def image_content(data: bytes, mime_type: str, filename: str = "") -> dict[str, Any]:
+    """An image prompt message content as Dify sends it (the SDK's
+    ImagePromptMessageContent: the bytes as base64, its `data` a data URL)."""
     return {
-        "type": "model",
-        "action": "invoke_llm",
-        "model_type": "llm",
-        "model": info.model,
-        "prompt_messages": prompt,
-        "model_parameters": params,
-        "stop": None,
-        "tools": tools,
-        "stream": True,
+        "type": "image",
+        "format": mime_type.split("/")[-1],
+        "mime_type": mime_type,
+        "base64_data": base64.b64encode(data).decode(),
+        "url": "",
+        "filename": filename[:200],
+        "detail": "low",
     }
 
 

@@ -27,6 +27,14 @@ class Control:
 
 
 @dataclass(frozen=True)
+class Voice:
+    """A text-to-speech voice as the model declares it (`mode` is what is sent)."""
+
+    mode: str
+    name: str
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     model: str
     model_type: str
@@ -34,6 +42,41 @@ class ModelInfo:
     controls: list[Control]
     pricing: Any
     vision: bool
+    voices: list[Voice] = field(default_factory=list)
+    default_voice: str = ""
+    audio_extensions: str = ""
+
+
+# The context names of each panel's model list, by model type.
+PANEL_LISTS = {
+    "llm": "llms",
+    "text-embedding": "embeddings",
+    "rerank": "reranks",
+    "moderation": "moderations",
+    "speech2text": "speech2texts",
+    "tts": "ttses",
+}
+
+
+def panel_lists(models: list[ModelInfo]) -> dict[str, list[Any]]:
+    """The build's models grouped for the Try it panels (a panel per declared
+    type), and the labels of the LLMs that take images (`vision_llms`)."""
+    lists: dict[str, list[Any]] = {
+        name: [m for m in models if m.model_type == model_type]
+        for model_type, name in PANEL_LISTS.items()
+    }
+    lists["vision_llms"] = [m.label for m in lists["llms"] if m.vision]
+    return lists
+
+
+def _voices(values: list[Any] | None) -> list[Voice]:
+    voices = []
+    for value in values or []:
+        data = value if isinstance(value, dict) else {}
+        mode = _text(data.get("mode"))
+        if mode:
+            voices.append(Voice(mode=mode, name=_text(data.get("name")) or mode))
+    return voices
 
 
 @functools.lru_cache(maxsize=32)
@@ -110,6 +153,7 @@ def models_of(document: PluginDocument) -> list[ModelInfo]:
         spec = entry.spec
         if not spec.model:
             continue
+        properties = spec.model_properties
         found.append(
             ModelInfo(
                 model=spec.model,
@@ -118,6 +162,11 @@ def models_of(document: PluginDocument) -> list[ModelInfo]:
                 controls=controls_of(spec.parameter_rules),
                 pricing=spec.pricing,
                 vision="vision" in (spec.features or []),
+                voices=_voices(properties.voices if properties else None),
+                default_voice=_text(properties.default_voice if properties else ""),
+                audio_extensions=_text(
+                    properties.supported_file_extensions if properties else ""
+                ),
             )
         )
     return found

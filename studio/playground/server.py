@@ -40,6 +40,9 @@ from studio.playground.sessions import (
 from studio.pluginfmt.egress import EgressRefused, check_url
 
 MAX_BODY_BYTES = 1024 * 1024
+# An invoke may carry an upload (audio as hex, an image as base64): the Try
+# it panels cap those at a few MB (studio/playground/chat.py).
+MAX_INVOKE_BYTES = 12 * 1024 * 1024
 REAP_EVERY = 1.0
 
 
@@ -205,9 +208,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _body(self) -> dict[str, Any]:
+    def _body(self, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             raise PlaygroundError("request too large", 413)
         try:
             data = json.loads(self.rfile.read(length) or b"{}")
@@ -263,10 +266,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         def action() -> None:
             path, _ = self._route()
-            body = self._body()
+            invoking = len(path) == 3 and path[0] == "sessions" and path[2] == "invoke"
+            body = self._body(MAX_INVOKE_BYTES if invoking else MAX_BODY_BYTES)
             if path == ["sessions"]:
                 self._json(201, self.app.start(body))
-            elif len(path) == 3 and path[0] == "sessions" and path[2] == "invoke":
+            elif invoking:
                 session = self.app.manager.get(path[1], _text(body, "owner"))
                 data = {k: v for k, v in body.items() if k not in ("owner",)}
                 data.pop("credentials", None)

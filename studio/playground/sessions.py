@@ -124,11 +124,16 @@ def cost(pricing: Any, input_tokens: int, output_tokens: int) -> dict[str, str] 
     input_cost = price_in * unit * input_tokens
     output_cost = price_out * unit * output_tokens
     return {
-        "input": str(input_cost.normalize()),
-        "output": str(output_cost.normalize()),
-        "total": str((input_cost + output_cost).normalize()),
+        "input": _plain(input_cost),
+        "output": _plain(output_cost),
+        "total": _plain(input_cost + output_cost),
         "currency": pricing.currency or "USD",
     }
+
+
+def _plain(value: Decimal) -> str:
+    """The amount without exponent: 0.00000012, not 1.2E-7."""
+    return f"{value.normalize():f}"
 
 
 class SessionManager:
@@ -311,7 +316,8 @@ class SessionManager:
     ) -> Iterator[dict[str, Any]]:
         """Send one request; yield events: request, chunk…, done (or error)."""
         body = {**data, "credentials": dict(session.credentials)}
-        body.setdefault("provider", session.provider)
+        if not body.get("provider"):
+            body["provider"] = session.provider
         body["user_id"] = session.owner
         chunks: queue.Queue[Any] = queue.Queue()
         outcome: dict[str, Any] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import panels, views
 
 app_name = "playground"
 
@@ -22,17 +22,32 @@ urlpatterns = [
     ),
     path(
         "providers/<int:provider_id>/try/<str:session_id>/chat",
-        views.chat_send,
+        panels.chat_send,
         name="chat",
     ),
     path(
         "providers/<int:provider_id>/try/<str:session_id>/embed",
-        views.embed,
+        panels.embed,
         name="embed",
     ),
     path(
         "providers/<int:provider_id>/try/<str:session_id>/rerank",
-        views.rerank,
+        panels.rerank,
         name="rerank",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/moderate",
+        panels.moderate,
+        name="moderate",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/transcribe",
+        panels.transcribe,
+        name="transcribe",
+    ),
+    path(
+        "providers/<int:provider_id>/try/<str:session_id>/speak",
+        panels.speak,
+        name="speak",
     ),
 ]

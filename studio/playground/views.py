@@ -1,14 +1,13 @@
-"""The Try it tab: start a session, chat with an LLM, embed, rerank, end."""
+"""The Try it tab: the page, starting and ending a session (panels: panels.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +22,12 @@ from studio.catalog.selectors.credentials import (
 from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
 from studio.playground import chat, client
 from studio.playground.builds import latest_build, runnable_builds
-from studio.playground.models_info import ModelInfo, build_document, models_of
+from studio.playground.models_info import (
+    ModelInfo,
+    build_document,
+    models_of,
+    panel_lists,
+)
 from studio.playground.sessions import PlaygroundError
 
 PAGE = "playground/try.html"
@@ -52,6 +56,7 @@ def _page(
     posted: Any = None,
     notice: str = "",
     status: int = 200,
+    partial: str = "section",
     **extra: Any,
 ) -> HttpResponse:
     build = None
@@ -83,7 +88,8 @@ def _page(
         else None
     )
     picked = str((posted or {}).get("model") or request.GET.get("model") or "")
-    llms = [m for m in models if m.model_type == "llm"]
+    lists = panel_lists(models)
+    llms = lists["llms"]
     llm = next((m for m in llms if m.model == picked), llms[0] if llms else None)
     history = extra.pop("history", None)
     if history is None:
@@ -99,14 +105,13 @@ def _page(
         session=session,
         server_error=server_error,
         preview=preview,
-        llms=llms,
         llm=llm,
-        embeddings=[m for m in models if m.model_type == "text-embedding"],
-        reranks=[m for m in models if m.model_type == "rerank"],
+        caps=chat.CAPS,
+        **lists,
         notice=notice,
         **extra,
     )
-    return render_page(request, PAGE, context, status=status)
+    return render_page(request, PAGE, context, status=status, partial=partial)
 
 
 @require_GET
@@ -185,200 +190,4 @@ def session_end(
         client.end_session(request.user.pk, session_id)
     return redirect_page(
         request, reverse("playground:try", kwargs={"provider_id": provider.pk})
-    )
-
-
-def _model(
-    request: AuthedHttpRequest, session: dict[str, Any], model_type: str
-) -> ModelInfo:
-    name = request.POST.get("model", "")
-    for info in models_of(build_document(session["build_id"])):
-        if info.model_type == model_type and info.model == name:
-            return info
-    raise Http404("that model is not in the build")
-
-
-def _sse(name: str, data: Any) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-@require_POST
-@login_required
-def chat_send(
-    request: AuthedHttpRequest, provider_id: int, session_id: str
-) -> HttpResponse | StreamingHttpResponse:
-    provider, membership = get_provider_for_user(request, provider_id)
-    session = _session_for(request, provider, session_id)
-    info = _model(request, session, "llm")
-    message = request.POST.get("message", "").strip()
-    history = chat.parse_history(request.POST.get("history", ""))
-    tools: list[dict[str, Any]] | None = None
-    tools_text = request.POST.get("tools", "").strip()
-    problem = "" if message else "Type a message to send."
-    if tools_text and not problem:
-        try:
-            tools = json.loads(tools_text)
-            if isinstance(tools, dict):
-                tools = [tools]
-            if not isinstance(tools, list):
-                raise ValueError("a tool is a JSON object")
-        except ValueError as error:
-            problem = f"The tools are not valid JSON: {error}"
-    if problem:
-        return _page(
-            request,
-            provider,
-            membership,
-            session_id=session_id,
-            posted=request.POST,
-            notice=problem,
-            status=400,
-        )
-    data = chat.llm_request(
-        info,
-        system=request.POST.get("system", ""),
-        history=history,
-        message=message,
-        params=chat.parameters(info, request.POST),
-        tools=tools,
-    )
-    events = client.invoke(request.user.pk, session_id, data)
-    if "text/event-stream" in request.headers.get("Accept", ""):
-        return _stream(events, info, history, message)
-    outcome = chat.finish(events, info)
-    return _page(
-        request,
-        provider,
-        membership,
-        session_id=session_id,
-        posted=request.POST,
-        outcome=outcome,
-        history=_with_answer(history, message, outcome),
-    )
-
-
-def _with_answer(
-    history: list[dict[str, str]], message: str, outcome: chat.Outcome
-) -> list[dict[str, str]]:
-    if outcome.error is not None:
-        return history
-    return [
-        *history,
-        {"role": "user", "content": message},
-        {"role": "assistant", "content": outcome.text},
-    ]
-
-
-def _stream(
-    events: Iterator[dict[str, Any]],
-    info: ModelInfo,
-    history: list[dict[str, str]],
-    message: str,
-) -> StreamingHttpResponse:
-    def body() -> Iterator[bytes]:
-        try:
-            for piece, outcome in chat.follow(events, info):
-                if piece:
-                    yield _sse("token", {"text": piece})
-                    continue
-                yield _sse(
-                    "done",
-                    {
-                        "text": outcome.text,
-                        "error": outcome.error,
-                        "usage": outcome.usage,
-                        "cost": outcome.cost,
-                        "first_chunk_ms": outcome.first_chunk_ms,
-                        "total_ms": outcome.total_ms,
-                        "tool_calls": outcome.tool_calls,
-                        "trace": outcome.trace,
-                        "history": _with_answer(history, message, outcome),
-                    },
-                )
-        except PlaygroundError as error:
-            yield _sse("done", {"error": {"message": error.message}})
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-
-    response = StreamingHttpResponse(body(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
-@require_POST
-@login_required
-def embed(
-    request: AuthedHttpRequest, provider_id: int, session_id: str
-) -> HttpResponse:
-    provider, membership = get_provider_for_user(request, provider_id)
-    session = _session_for(request, provider, session_id)
-    info = _model(request, session, "text-embedding")
-    texts = [request.POST.get("text1", ""), request.POST.get("text2", "")]
-    data = {
-        "type": "model",
-        "action": "invoke_text_embedding",
-        "model_type": "text-embedding",
-        "model": info.model,
-        "texts": [t[: chat.MAX_TEXT] for t in texts if t.strip()],
-        "input_type": "document",
-    }
-    outcome = chat.finish(client.invoke(request.user.pk, session_id, data), None)
-    vectors = (outcome.result or {}).get("embeddings") or []
-    usage = (outcome.result or {}).get("usage") or {}
-    embedding = {
-        "dimensions": len(vectors[0]) if vectors else 0,
-        "similarity": (
-            f"{chat.cosine(vectors[0], vectors[1]):.4f}" if len(vectors) == 2 else ""
-        ),
-        "tokens": usage.get("tokens") or usage.get("total_tokens"),
-    }
-    return _page(
-        request,
-        provider,
-        membership,
-        session_id=session_id,
-        posted=request.POST,
-        embed_outcome=outcome,
-        embedding=embedding,
-        status=200 if outcome.error is None else 502,
-    )
-
-
-@require_POST
-@login_required
-def rerank(
-    request: AuthedHttpRequest, provider_id: int, session_id: str
-) -> HttpResponse:
-    provider, membership = get_provider_for_user(request, provider_id)
-    session = _session_for(request, provider, session_id)
-    info = _model(request, session, "rerank")
-    docs = [d.strip() for d in request.POST.get("docs", "").splitlines() if d.strip()]
-    data = {
-        "type": "model",
-        "action": "invoke_rerank",
-        "model_type": "rerank",
-        "model": info.model,
-        "query": request.POST.get("query", "")[: chat.MAX_TEXT],
-        "docs": docs[:100],
-        "score_threshold": None,
-        "top_n": None,
-    }
-    outcome = chat.finish(client.invoke(request.user.pk, session_id, data), None)
-    ranked = [
-        {"text": d.get("text", ""), "score": f"{float(d.get('score') or 0):.4f}"}
-        for d in (outcome.result or {}).get("docs") or []
-        if isinstance(d, dict)
-    ]
-    return _page(
-        request,
-        provider,
-        membership,
-        session_id=session_id,
-        posted=request.POST,
-        rerank_outcome=outcome,
-        ranked=ranked,
-        status=200 if outcome.error is None else 502,
     )

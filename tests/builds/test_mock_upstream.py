@@ -424,6 +424,20 @@ class TestAudio:
         assert response.json() == {"text": f"mock transcript of {len(FAKE_MP3)} bytes"}
 
 
+class TestModeration:
+    def test_a_text_with_the_fixed_word_is_flagged_and_others_are_not(self, upstream):
+        body = {"model": "m", "input": ["a kind word", "This is FORBIDDEN."]}
+        data = call(upstream, "POST", "/moderations", body).json()
+        assert [r["flagged"] for r in data["results"]] == [False, True]
+        assert data["results"][1]["categories"]["violence"] is True
+        one = call(upstream, "POST", "/moderations", {"input": "forbidden"}).json()
+        assert one["results"][0]["flagged"] is True
+
+    def test_an_input_that_is_not_text_is_a_400(self, upstream):
+        response = call(upstream, "POST", "/moderations", {"input": [1, 2]})
+        assert response.status == 400
+
+
 class TestModels:
     def test_it_lists_models_in_openais_format(self, upstream):
         data = call(upstream, "GET", "/models").json()

@@ -86,6 +86,86 @@ def built_provider(
     return provider
 
 
+def add_other_types(provider: Any) -> None:
+    """A vision LLM, a moderation, a speech-to-text and a text-to-speech model."""
+    from studio.catalog import services
+    from studio.pluginfmt.document import dump_document, load_document
+    from studio.pluginfmt.document.yamltext import dump_yaml
+    from tests.factories import llm_model_data
+
+    files = services.provider_files(provider)
+    see = llm_model_data("see-1")
+    see["features"] = ["vision"]
+    files["models/llm/see-1.yaml"] = dump_yaml(see)
+    files["models/moderation/mod-1.yaml"] = dump_yaml(
+        {
+            "model": "mod-1",
+            "label": {"en_US": "Mod 1"},
+            "model_type": "moderation",
+            "model_properties": {"max_chunks": 32, "max_characters_per_chunk": 2000},
+        }
+    )
+    files["models/speech2text/whisper-1.yaml"] = dump_yaml(
+        {
+            "model": "whisper-1",
+            "label": {"en_US": "Whisper 1"},
+            "model_type": "speech2text",
+            "model_properties": {
+                "file_upload_limit": 25,
+                "supported_file_extensions": "mp3,wav",
+            },
+        }
+    )
+    files["models/tts/speak-1.yaml"] = dump_yaml(
+        {
+            "model": "speak-1",
+            "label": {"en_US": "Speak 1"},
+            "model_type": "tts",
+            "model_properties": {
+                "default_voice": "alloy",
+                "voices": [
+                    {"mode": "alloy", "name": "Alloy", "language": ["en-US"]},
+                    {"mode": "echo", "name": "Echo", "language": ["en-US"]},
+                ],
+                "word_limit": 3500,
+                "audio_type": "mp3",
+                "max_workers": 5,
+            },
+        }
+    )
+    doc = load_document(files)
+    services.provider_replace_files(provider=provider, files=dump_document(doc))
+
+
+ALL_TYPES = ["llm", "text-embedding", "rerank", "moderation", "speech2text", "tts"]
+
+
+@pytest.fixture
+def all_types_provider(
+    transactional_db: None,
+    broker: Any,
+    run_published: Any,
+    personas: Any,
+) -> Any:
+    """An OpenAI-compatible provider declaring all six model types, built."""
+    from studio.builds import services
+    from tests.factories import make_provider
+
+    provider = make_provider(
+        personas.team,
+        "allkinds",
+        model_types=ALL_TYPES,
+        methods=["predefined-model"],
+    )
+    add_models(provider)
+    add_other_types(provider)
+    build = services.build_start(provider=provider, user=None)
+    run_published()
+    build.refresh_from_db()
+    assert build.status == "succeeded", build.error
+    return provider
+
+
 @pytest.fixture
 def playground(
     settings: Any, tmp_path: Path, venv_options: dict[str, Any]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.builds.mock_upstream import MockUpstream
+from studio.builds.mock_upstream import FAKE_MP3, MockUpstream
 from studio.pluginfmt import driver
 from studio.pluginfmt.document.yamltext import dump_yaml
 from studio.pluginfmt.render import render_tree
@@ -299,6 +299,36 @@ class TestOpenAICompatibleCodeAgainstTheMock:
             for call in chunk["delta"]["message"]["tool_calls"]
         ]
         assert [c["function"]["name"] for c in calls] == ["get_weather"]
+
+    def test_moderation_speech2text_and_tts_answer_through_the_mock(self, oai_plugin):
+        plugin, upstream = oai_plugin
+        credentials = self.credentials(upstream)
+        flagged = plugin.request(
+            driver.invoke_moderation("gateway", "mod-x", credentials, "a forbidden act")
+        )
+        clean = plugin.request(
+            driver.invoke_moderation("gateway", "mod-x", credentials, "a kind act")
+        )
+        assert flagged.error is None, flagged.error
+        assert [flagged.chunks[0]["result"], clean.chunks[0]["result"]] == [True, False]
+        assert upstream.requests[-1].path == "/v1/moderations"
+        refused = plugin.request(
+            driver.invoke_moderation(
+                "gateway", "mod-x", {**credentials, "api_key": "bad"}, "x"
+            )
+        )
+        assert refused.error is not None
+        assert refused.error["error_type"] == "InvokeAuthorizationError"
+        heard = plugin.request(
+            driver.invoke_speech2text("gateway", "whisper-x", credentials, FAKE_MP3)
+        )
+        assert heard.chunks[0]["result"] == f"mock transcript of {len(FAKE_MP3)} bytes"
+        spoken = plugin.request(
+            driver.invoke_tts("gateway", "tts-x", credentials, "Hello.", "alloy")
+        )
+        assert spoken.error is None, spoken.error
+        audio = b"".join(bytes.fromhex(c["result"]) for c in spoken.chunks)
+        assert audio == FAKE_MP3
 
     def test_customizable_speech2text_and_rerank_models_have_schemas(self, oai_plugin):
         plugin, upstream = oai_plugin

@@ -2,11 +2,12 @@
 
 It answers the endpoints the SDK's `OAICompat*` classes call (chat and text
 completions, streamed or not, with tool calls; embeddings; rerank; speech and
-transcription; the model list) in OpenAI's wire format, deterministically:
-chat echoes the last user message ("echo: <text>"), embeddings are hashes of
-the input, rerank scores are word overlap. A missing or wrong
-`Authorization: Bearer` key gets OpenAI's 401 body. Stdlib only, so the worker
-can start one per smoke test in a daemon thread.
+transcription; the model list) and OpenAI's moderation, in OpenAI's wire
+format, deterministically: chat echoes the last user message ("echo: <text>"),
+embeddings are hashes of the input, rerank scores are word overlap, moderation
+flags a text holding the word "forbidden" (`FLAGGED_WORD`) and nothing else. A
+missing or wrong `Authorization: Bearer` key gets OpenAI's 401 body. Stdlib
+only, so the worker can start one per smoke test in a daemon thread.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from studio.builds.mock_upstream.answers import (
     EMBEDDING_DIMENSIONS,
     FAKE_MP3,
+    FLAGGED_WORD,
     embed,
     relevance,
 )
@@ -29,6 +31,7 @@ from studio.builds.mock_upstream.handler import MODELS, ApiError, Handler
 __all__ = [
     "EMBEDDING_DIMENSIONS",
     "FAKE_MP3",
+    "FLAGGED_WORD",
     "MODELS",
     "ApiError",
     "MockRequest",

@@ -31,6 +31,25 @@ def embed(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
     return [round(v / norm, 6) for v in raw]
 
 
+# The word that makes the mock's moderation flag a text (any case, as a word).
+FLAGGED_WORD = "forbidden"
+MODERATION_CATEGORIES = ("harassment", "hate", "self-harm", "sexual", "violence")
+
+
+def moderation(text: str) -> dict[str, Any]:
+    """The mock's moderation of one text: flagged (as "violence") when it holds
+    the word FLAGGED_WORD, clean otherwise."""
+    flagged = FLAGGED_WORD in {w.lower() for w in _WORD.findall(text)}
+    return {
+        "flagged": flagged,
+        "categories": {c: flagged and c == "violence" for c in MODERATION_CATEGORIES},
+        "category_scores": {
+            c: 0.99 if flagged and c == "violence" else 0.0
+            for c in MODERATION_CATEGORIES
+        },
+    }
+
+
 def relevance(query: str, document: str) -> float:
     """The mock's rerank score: the share of the query's words in the document."""
     wanted = {w.lower() for w in _WORD.findall(query)}

@@ -21,6 +21,7 @@ from studio.builds.mock_upstream.answers import (
     last_user,
     limit,
     message_text,
+    moderation,
     relevance,
     text_chunk,
     tool_call,
@@ -380,6 +381,27 @@ class Handler(BaseHTTPRequestHandler):
         size = len(body["file"])
         self._send_json(200, {"text": f"mock transcript of {size} bytes"})
 
+    def moderations(self, body: Any) -> None:
+        """OpenAI's moderation: `input` a string or a list of strings; a text
+        is flagged when it holds the word "forbidden" (answers.FLAGGED_WORD)."""
+        data = _object(body)
+        texts = data.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise ApiError(
+                400, "'input' must be a string or a list of strings", param="input"
+            )
+        model = data.get("model") or "omni-moderation-latest"
+        self._send_json(
+            200,
+            {
+                "id": f"modr-mock-{digest(json.dumps(texts))[:12]}",
+                "model": model,
+                "results": [moderation(t) for t in texts],
+            },
+        )
+
 
 ROUTES: dict[str, tuple[str, Any]] = {
     "/v1/models": ("GET", Handler.models),
@@ -389,6 +411,7 @@ ROUTES: dict[str, tuple[str, Any]] = {
     "/v1/rerank": ("POST", Handler.rerank),
     "/v1/audio/speech": ("POST", Handler.speech),
     "/v1/audio/transcriptions": ("POST", Handler.transcriptions),
+    "/v1/moderations": ("POST", Handler.moderations),
 }
 
 

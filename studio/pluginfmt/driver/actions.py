@@ -141,6 +141,67 @@ def invoke_rerank(
     }
 
 
+def invoke_moderation(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    text: str,
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_moderation request body (answers {"result": flagged})."""
+    return {
+        **_model_fields("invoke_moderation", provider, "moderation", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "text": text,
+    }
+
+
+def invoke_speech2text(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    audio: bytes,
+    *,
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_speech2text request body: the audio travels as hex.
+
+    Answers {"result": transcript}.
+    """
+    return {
+        **_model_fields("invoke_speech2text", provider, "speech2text", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "file": audio.hex(),
+    }
+
+
+def invoke_tts(
+    provider: str,
+    model: str,
+    credentials: Mapping[str, Any],
+    content_text: str,
+    voice: str,
+    *,
+    tenant_id: str = "studio",
+    user_id: str = "studio",
+) -> dict[str, Any]:
+    """Build an invoke_tts request body (`tenant_id` is required by the SDK).
+
+    Answers one {"result": "<hex audio>", "mime_type"?} chunk per audio piece.
+    """
+    return {
+        **_model_fields("invoke_tts", provider, "tts", model),
+        "user_id": user_id,
+        "credentials": dict(credentials),
+        "content_text": content_text,
+        "voice": voice,
+        "tenant_id": tenant_id,
+    }
+
+
 def _model_fields(
     action: str, provider: str, model_type: str, model: str
 ) -> dict[str, Any]:

@@ -243,6 +243,62 @@ class {cls}(OAICompatRerankModel):
         return schema
 '''
 
+# The SDK has no OpenAI-compatible moderation base: call /moderations directly.
+_OAI_MODERATION = '''\
+import requests
+
+from dify_plugin import ModerationModel
+from dify_plugin.errors.model import (
+    CredentialsValidateFailedError,
+    InvokeAuthorizationError,
+    InvokeBadRequestError,
+    InvokeConnectionError,
+    InvokeError,
+    InvokeRateLimitError,
+    InvokeServerUnavailableError,
+)
+
+
+class {cls}(ModerationModel):
+    """An OpenAI-compatible moderation model: POST {{endpoint_url}}/moderations."""
+
+    def _invoke(
+        self, model: str, credentials: dict, text: str, user: str | None = None
+    ) -> bool:
+        url = str(credentials.get("endpoint_url") or "").rstrip("/")
+        headers = {{}}
+        if credentials.get("api_key"):
+            headers["Authorization"] = f"Bearer {{credentials['api_key']}}"
+        payload = {{
+            "model": credentials.get("endpoint_model_name") or model,
+            "input": text,
+        }}
+        response = requests.post(
+            f"{{url}}/moderations", headers=headers, json=payload, timeout=(10, 60)
+        )
+        if response.status_code in (401, 403):
+            raise PermissionError("The API key was refused.")
+        response.raise_for_status()
+        results = response.json().get("results") or []
+        return any(bool(r.get("flagged")) for r in results)
+
+    def validate_credentials(self, model: str, credentials: dict) -> None:
+        try:
+            self._invoke(model, credentials, "ping")
+        except Exception as exc:
+            raise CredentialsValidateFailedError(str(exc)) from exc
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        return {{
+            InvokeConnectionError: [requests.exceptions.ConnectionError],
+            InvokeServerUnavailableError: [],
+            InvokeRateLimitError: [],
+            InvokeAuthorizationError: [PermissionError],
+            InvokeBadRequestError: [requests.exceptions.HTTPError, ValueError],
+        }}
+'''
+
 _OAI_OTHER = '''\
 from dify_plugin import {base}
 
@@ -379,6 +435,8 @@ _CUSTOM_SCHEMA_PROPERTIES = {
 def model_source(plugin: NewPlugin, model_type: str) -> str:
     """The generated model class of one type."""
     cls = f"{camel(plugin.name)}{SDK_BASES[model_type]}"
+    if plugin.runtime == OPENAI_COMPATIBLE and model_type == "moderation":
+        return _OAI_MODERATION.format(cls=cls)
     if plugin.runtime == OPENAI_COMPATIBLE and model_type in OAI_BASES:
         if model_type == "llm":
             return _OAI_LLM.format(cls=cls)
