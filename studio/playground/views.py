@@ -26,7 +26,6 @@ from studio.lib.http import (
     AuthedHttpRequest,
     redirect_page,
     render_page,
-    render_polling,
 )
 from studio.playground import chat, client
 from studio.playground.builds import choose_build, revision_of_build, runnable_builds
@@ -148,11 +147,8 @@ def _page(
         notice=notice,
         **extra,
     )
-    if choice.pending is not None and session is None and status == 200:
-        # Poll while the build runs; the poll of a finished one stops.
-        return render_polling(
-            request, PAGE, context, partial="section", done=not choice.pending.is_active
-        )
+    # While a build runs, the page polls itself (#try-pending); once it
+    # ended the poll's answer has no #try-pending and polling stops.
     return render_page(request, PAGE, context, status=status)
 
 
