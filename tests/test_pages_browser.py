@@ -95,6 +95,7 @@ def pages(seeded: dict[str, Any], personas: Personas) -> dict[str, str]:
         "signing-keys": reverse("builds:signing-keys", args=[slug]),
         "members": reverse("catalog:team-members", args=[slug]),
         "review-rules": reverse("reviews:team-settings", args=[slug]),
+        "team-debug-hosts": reverse("debugging:team-hosts", args=[slug]),
         "team-audit": reverse("reviews:team-audit", args=[slug]),
         "notifications": reverse("notifications:list"),
         "notification-settings": reverse("notifications:settings"),

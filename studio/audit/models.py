@@ -37,6 +37,7 @@ class AuditEvent(models.Model):
         FILE_UPLOAD = "file-upload", "uploaded files"
         FILE_RENAME = "file-rename", "renamed a file"
         FILE_DELETE = "file-delete", "deleted a file"
+        DEBUG_HOSTS = "debug-hosts", "changed the debugging hosts"
 
     team = models.ForeignKey(
         "catalog.Team", on_delete=models.CASCADE, related_name="audit"

@@ -52,3 +52,25 @@ class DebugSession(models.Model):
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+class TeamDebugHosts(models.Model):
+    """A team's own debugging hosts: private Dify addresses its sessions may
+    reach besides what `settings.DEBUG_EGRESS_ALLOW` allows (an owner edits
+    it). Entries are host names, IP addresses or CIDR networks, each with an
+    optional `:port`, as the egress guard reads them."""
+
+    team = models.OneToOneField(
+        "catalog.Team", on_delete=models.CASCADE, related_name="debug_hosts"
+    )
+    entries = models.JSONField(default=list, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "team debugging hosts"
+
+    def __str__(self) -> str:
+        return f"debugging hosts of {self.team_id}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from studio.pluginfmt.files import UnsafeInput
 from studio.pluginfmt.readers import read_package
 from studio.pluginfmt.render import render_tree
 
-from .models import DebugSession
+from .models import DebugSession, TeamDebugHosts
 from .runner import CONNECTING, Limits, Snapshot, run_remote
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,119 @@ __all__ = [
     "EgressRefused",
     "QueueUnavailable",
     "SessionRefused",
+    "debug_allow",
+    "debug_hosts_update",
     "debug_session_run",
     "debug_session_start",
     "debug_session_stop",
     "debug_sessions_reap",
+    "parse_debug_hosts",
+    "team_debug_hosts",
 ]
+
+MAX_TEAM_HOSTS = 50
+ALLOW_SETTING = "DEBUG_EGRESS_ALLOW, or a team owner in the team's debugging hosts"
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$", re.IGNORECASE)
+
+
+def _host_problem(host: str) -> str | None:
+    """Why `host` is not a host name, IP address or CIDR network (None: it is)."""
+    if "/" in host:
+        try:
+            ipaddress.ip_network(host, strict=False)
+        except ValueError:
+            return "is not a CIDR network (like 10.0.0.0/8)"
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    if _HOST_NAME.match(host) and not host.replace(".", "").isdigit():
+        return None
+    return "is not a host name, an IP address or a CIDR network"
+
+
+def parse_debug_hosts(text: str) -> list[str]:
+    """The entries of a typed allow-list (one per line or comma-separated),
+    lower case and without duplicates; ValueError naming every bad entry."""
+    entries: list[str] = []
+    problems: list[str] = []
+    for raw in re.split(r"[\n,]+", text):
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        host, port = entry, ""
+        if entry.startswith("["):
+            inside, _, rest = entry[1:].partition("]")
+            host, port = inside, rest[1:] if rest.startswith(":") else rest
+            if rest and not rest.startswith(":"):
+                problems.append(f"“{raw.strip()}”: write [address]:port")
+                continue
+        elif entry.count(":") == 1:
+            host, _, port = entry.partition(":")
+        problem = _host_problem(host)
+        if (
+            problem is None
+            and port
+            and not (port.isdigit() and 1 <= int(port) <= 65535)
+        ):
+            problem = f"has port {port}, not a TCP port (1-65535)"
+        if problem is not None:
+            problems.append(f"“{raw.strip()}” {problem}")
+        elif entry not in entries:
+            entries.append(entry)
+    if problems:
+        raise ValueError("; ".join(problems) + ".")
+    if len(entries) > MAX_TEAM_HOSTS:
+        raise ValueError(
+            f"{len(entries)} entries: a team may list at most {MAX_TEAM_HOSTS}."
+        )
+    return entries
+
+
+def team_debug_hosts(team_id: int) -> list[str]:
+    """The team's own debugging hosts (empty when an owner set none)."""
+    row = TeamDebugHosts.objects.filter(team_id=team_id).first()
+    return list(row.entries) if row is not None else []
+
+
+def debug_allow(team_id: int) -> list[str]:
+    """What a team's debugging sessions may reach: the administrator's
+    `DEBUG_EGRESS_ALLOW` and the team's own hosts."""
+    return [*settings.DEBUG_EGRESS_ALLOW, *team_debug_hosts(team_id)]
+
+
+def debug_hosts_update(*, team: Any, user: Any, text: str) -> TeamDebugHosts:
+    """Replace the team's debugging hosts with the typed ones (ValueError when
+    one is not valid: nothing changes), audit-logged."""
+    from studio.audit.models import AuditEvent
+    from studio.audit.services import audit_record
+
+    entries = parse_debug_hosts(text)
+    with transaction.atomic():
+        row, _ = TeamDebugHosts.objects.select_for_update().get_or_create(team=team)
+        before = list(row.entries)
+        row.entries = entries
+        row.updated_by = user
+        row.save()
+        if before != entries:
+            added = [e for e in entries if e not in before]
+            removed = [e for e in before if e not in entries]
+            parts = []
+            if added:
+                parts.append("added " + ", ".join(added))
+            if removed:
+                parts.append("removed " + ", ".join(removed))
+            audit_record(
+                action=AuditEvent.Action.DEBUG_HOSTS,
+                actor=user,
+                team=team,
+                summary="; ".join(parts),
+            )
+    return row
 
 
 class SessionRefused(ValueError):
@@ -48,9 +158,7 @@ def debug_session_start(
     """Check the address, store the key encrypted, queue the session's worker task."""
     if not build.has_artifact:
         raise SessionRefused("Only a succeeded build with its package can be run.")
-    check_host(
-        host, port, allow=settings.DEBUG_EGRESS_ALLOW, setting="DEBUG_EGRESS_ALLOW"
-    )
+    check_host(host, port, allow=debug_allow(build.team_id), setting=ALLOW_SETTING)
     running = DebugSession.objects.filter(
         created_by=user, state__in=DebugSession.ACTIVE
     ).count()
@@ -110,8 +218,8 @@ def debug_session_run(*, session_id: int) -> None:
         allowed = check_host(
             session.host,
             session.port,
-            allow=settings.DEBUG_EGRESS_ALLOW,
-            setting="DEBUG_EGRESS_ALLOW",
+            allow=debug_allow(session.build.team_id),
+            setting=ALLOW_SETTING,
         )
         with session.build.artifact.open("rb") as handle:
             files = read_package(handle.read())

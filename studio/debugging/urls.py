@@ -12,4 +12,9 @@ urlpatterns = [
     path("providers/<int:provider_id>/debug/", views.debug_start, name="start"),
     path("debug/<int:session_id>/", views.debug_session, name="session"),
     path("debug/<int:session_id>/stop", views.debug_stop, name="stop"),
+    path(
+        "teams/<slug:team_slug>/debug-hosts",
+        views.team_hosts,
+        name="team-hosts",
+    ),
 ]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from studio.builds.models import Build
-from studio.catalog.access import get_provider_for_user
-from studio.catalog.models import Membership, Provider
+from studio.catalog.access import get_provider_for_user, get_team_membership_for_user
+from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
 from studio.lib.http import (
     AuthedHttpRequest,
@@ -131,3 +133,49 @@ def debug_stop(request: AuthedHttpRequest, session_id: int) -> HttpResponse:
     session, _, _ = _get_session_for_user(request, session_id, write=True)
     services.debug_session_stop(session=session)
     return redirect_page(request, reverse("debugging:session", args=[session.pk]))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def team_hosts(request: AuthedHttpRequest, team_slug: str) -> HttpResponse:
+    """The team's own debugging hosts: every member reads them, an owner edits."""
+    membership = get_team_membership_for_user(
+        request,
+        team_slug,
+        owner=request.method == "POST",
+        owner_reason="Only an owner of the team changes its debugging hosts.",
+    )
+    team = membership.team
+    status = 200
+    notice = error = ""
+    text = "\n".join(services.team_debug_hosts(team.pk))
+    if request.method == "POST":
+        text = request.POST.get("hosts", "")
+        try:
+            row = services.debug_hosts_update(team=team, user=request.user, text=text)
+        except ValueError as exc:
+            error, status = str(exc), 400
+        else:
+            text = "\n".join(row.entries)
+            count = len(row.entries)
+            notice = (
+                f"Saved: {count} debugging host{'s' if count != 1 else ''} "
+                "this team's sessions may reach."
+                if count
+                else "Saved: the team lists no debugging hosts of its own."
+            )
+            if not request.htmx:
+                messages.success(request, notice)
+                return redirect("debugging:team-hosts", team_slug=team.slug)
+    context = {
+        "membership": membership,
+        "team": team,
+        "is_owner": membership.role == Role.OWNER,
+        "hosts_text": text,
+        "global_hosts": list(settings.DEBUG_EGRESS_ALLOW),
+        "notice": notice,
+        "error": error,
+    }
+    return render_page(
+        request, "debugging/team_hosts.html", context, partial="hosts", status=status
+    )

@@ -108,43 +108,7 @@ def _label(value: Any) -> str:
 
 def controls_of(rules: list[Any] | None) -> list[Control]:
     """Controls for the rules as Dify sees them (templates expanded)."""
-    controls = []
-    for rule in rules or []:
-        data = rule.effective()
-        name = _text(data.get("name") or data.get("use_template"))
-        if not name:
-            continue
-        kind = _text(data.get("type")) or "float"
-        precision = data.get("precision")
-        if kind == "int":
-            step = "1"
-        elif isinstance(precision, int) and precision > 0:
-            step = "0." + "0" * (precision - 1) + "1"
-        else:
-            step = "any"
-        options = [_text(o) for o in data.get("options") or []]
-        if options:
-            shown = "select"
-        elif kind == "boolean":
-            shown = "boolean"
-        elif kind in ("string", "text"):
-            shown = "text"
-        else:
-            shown = "number"
-        controls.append(
-            Control(
-                name=name,
-                label=_label(data.get("label")) or name,
-                kind=shown,
-                minimum=_text(data.get("min")),
-                maximum=_text(data.get("max")),
-                default=_text(data.get("default")),
-                step=step,
-                help=_label(data.get("help")),
-                options=options,
-            )
-        )
-    return controls
+    return _rule_controls([rule.effective() for rule in rules or []])
 
 
 def models_of(document: PluginDocument) -> list[ModelInfo]:
@@ -170,3 +134,89 @@ def models_of(document: PluginDocument) -> list[ModelInfo]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """A pricing block as the plugin's model schema answers it (a dict)."""
+
+    input: Any = None
+    output: Any = None
+    unit: Any = None
+    currency: Any = None
+
+
+def _rule_controls(rules: Any) -> list[Control]:
+    """Controls for parameter rules answered as JSON by the plugin."""
+    controls = []
+    for data in rules if isinstance(rules, list) else []:
+        if not isinstance(data, dict):
+            continue
+        name = _text(data.get("name") or data.get("use_template"))
+        if not name:
+            continue
+        kind = _text(data.get("type")) or "float"
+        precision = data.get("precision")
+        if kind == "int":
+            step = "1"
+        elif isinstance(precision, int) and precision > 0:
+            step = "0." + "0" * (precision - 1) + "1"
+        else:
+            step = "any"
+        options = [_text(o) for o in data.get("options") or []]
+        shown = (
+            "select"
+            if options
+            else "boolean"
+            if kind == "boolean"
+            else "text"
+            if kind in ("string", "text")
+            else "number"
+        )
+        controls.append(
+            Control(
+                name=name,
+                label=_label(data.get("label")) or name,
+                kind=shown,
+                minimum=_text(data.get("min")),
+                maximum=_text(data.get("max")),
+                default=_text(data.get("default")),
+                step=step,
+                help=_label(data.get("help")),
+                options=options,
+            )
+        )
+    return controls
+
+
+def own_model(session: dict[str, Any]) -> ModelInfo | None:
+    """The session's customizable model (model credentials), if it has one:
+    parameter rules and pricing from what the plugin's
+    `get_customizable_model_schema` answered (none when it answered nothing)."""
+    name = session.get("model")
+    if not name:
+        return None
+    schema = session.get("model_schema") or {}
+    pricing = schema.get("pricing") if isinstance(schema, dict) else None
+    features = schema.get("features") if isinstance(schema, dict) else None
+    return ModelInfo(
+        model=str(name),
+        model_type=str(session.get("model_type") or "llm"),
+        label=f"{name} (your own model)",
+        controls=_rule_controls(schema.get("parameter_rules")),
+        pricing=_Pricing(
+            **{k: pricing.get(k) for k in ("input", "output", "unit", "currency")}
+        )
+        if isinstance(pricing, dict)
+        else None,
+        vision="vision" in (features or []),
+    )
+
+
+def session_models(session: dict[str, Any]) -> list[ModelInfo]:
+    """The models a session may call: its own model when it was started with
+    model credentials, else every model the build declares."""
+    own = own_model(session)
+    if own is not None:
+        return [own]
+    return models_of(build_document(session["build_id"]))

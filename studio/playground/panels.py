@@ -25,7 +25,7 @@ from studio.catalog.access import get_provider_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.lib.http import AuthedHttpRequest
 from studio.playground import chat, client
-from studio.playground.models_info import ModelInfo, build_document, models_of
+from studio.playground.models_info import ModelInfo, session_models
 from studio.playground.sessions import PlaygroundError, cost
 from studio.playground.views import _page, _session_for
 from studio.pluginfmt import driver
@@ -65,7 +65,7 @@ def _check_role(membership: Membership) -> None:
 
 
 def _model(session: dict[str, Any], name: str, model_type: str) -> ModelInfo:
-    for info in models_of(build_document(session["build_id"])):
+    for info in session_models(session):
         if info.model_type == model_type and info.model == name:
             return info
     raise Http404("that model is not in the build")

@@ -122,17 +122,14 @@ class PlaygroundApp:
         sessions = self.manager.sessions()
         latest = latest_build_ids({s.provider_id for s in sessions})
         ended = []
-        for session in sessions:
-            newest = latest.get(session.provider_id)
-            superseded = newest is not None and newest > session.build_id
-            if superseded and self.manager.end(session.id):
-                ended.append(session.id)
+        for provider_id, newest in latest.items():
+            ended += self.manager.end_older_builds(provider_id, newest)
         return ended
 
     # ------------------------------------------------------------ actions
 
     def start(self, body: dict[str, Any]) -> dict[str, Any]:
-        from studio.playground.builds import package_of
+        from studio.playground.builds import latest_build_ids, package_of
 
         owner = _text(body, "owner")
         build_id = body.get("build_id")
@@ -150,20 +147,44 @@ class PlaygroundApp:
                 check_url(str(credentials["endpoint_url"]), allow=self.allow())
             except EgressRefused as error:
                 raise PlaygroundError(str(error)) from None
+        model = str(body.get("model") or "")
+        model_type = str(body.get("model_type") or "llm") if model else ""
         provider_id, package = package_of(build_id)
+        newest = latest_build_ids([provider_id]).get(provider_id, 0)
         session = self.manager.start(
             owner=owner,
             build_id=build_id,
             provider_id=provider_id,
             package=package,
             credentials=credentials,
+            model=model,
+            model_type=model_type,
+            newest_build=newest,
         )
         check = self.validate(session, body)
         if check is not None and check.get("event") == "error":
             self.manager.end(session.id)
             message = (check.get("data") or {}).get("message") or "refused"
-            raise PlaygroundError(f"The plugin refused the credentials: {message}", 400)
+            what = "model credentials" if model else "credentials"
+            raise PlaygroundError(f"The plugin refused the {what}: {message}", 400)
+        if model:
+            session.model_schema = self.model_schema(session)
         return {**session.describe(), "validation": check}
+
+    def model_schema(self, session: Session) -> dict[str, Any] | None:
+        """What the plugin's get_customizable_model_schema answers for the
+        session's own model (parameter rules, pricing), or None."""
+        data = {
+            "type": "model",
+            "action": "get_ai_model_schemas",
+            "model_type": session.model_type,
+            "model": session.model,
+        }
+        schema = None
+        for event in self.manager.invoke(session, data):
+            if event.get("event") == "chunk" and isinstance(event.get("data"), dict):
+                schema = event["data"].get("model_schema") or schema
+        return schema if isinstance(schema, dict) else None
 
     def validate(self, session: Session, body: dict[str, Any]) -> dict[str, Any] | None:
         spec = session.document.provider.spec

@@ -64,6 +64,14 @@ class Session:
     plugin: driver.PluginProcess
     stack: contextlib.ExitStack
     credentials: dict[str, Any] = field(repr=False, default_factory=dict)
+    # A customizable model of the user's own (model credentials): its name,
+    # type and the schema the plugin answered for it; "" for provider ones.
+    model: str = ""
+    model_type: str = ""
+    model_schema: dict[str, Any] | None = None
+    # The provider's newest succeeded build when the session started: only a
+    # build newer than both ends it (trying an older build is allowed).
+    newest_build: int = 0
     last_used: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
     busy: int = 0
@@ -80,6 +88,9 @@ class Session:
             "provider": self.provider,
             "started": self.started,
             "pid": self.plugin.pid,
+            "model": self.model,
+            "model_type": self.model_type,
+            "model_schema": self.model_schema,
         }
 
     def mask(self, value: Any) -> Any:
@@ -168,6 +179,9 @@ class SessionManager:
         provider_id: int,
         package: bytes,
         credentials: dict[str, Any],
+        model: str = "",
+        model_type: str = "",
+        newest_build: int = 0,
     ) -> Session:
         """Start the build's plugin for owner; caps are checked before anything runs."""
         self._reserve(owner)
@@ -224,6 +238,9 @@ class SessionManager:
                 plugin=plugin,
                 stack=stack,
                 credentials=dict(credentials),
+                model=model,
+                model_type=model_type,
+                newest_build=newest_build,
                 last_used=self.clock(),
             )
         except BaseException:
@@ -283,11 +300,15 @@ class SessionManager:
         return True
 
     def end_older_builds(self, provider_id: int, build_id: int) -> list[str]:
-        """End the provider's sessions of builds older than build_id."""
+        """End the provider's sessions that build_id supersedes: sessions of an
+        older build started before build_id existed (a session deliberately
+        started on an older build, a revision's say, is not ended by builds
+        that were already there)."""
         ended = [
             s.id
             for s in self.sessions()
-            if s.provider_id == provider_id and s.build_id < build_id
+            if s.provider_id == provider_id
+            and build_id > max(s.build_id, s.newest_build)
         ]
         for session_id in ended:
             self.end(session_id)

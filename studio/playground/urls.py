@@ -16,6 +16,16 @@ urlpatterns = [
         name="session-start",
     ),
     path(
+        "providers/<int:provider_id>/try/form",
+        views.start_form,
+        name="start-form",
+    ),
+    path(
+        "providers/<int:provider_id>/try/build",
+        views.build_now,
+        name="build-now",
+    ),
+    path(
         "providers/<int:provider_id>/try/<str:session_id>/end",
         views.session_end,
         name="session-end",

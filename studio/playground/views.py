@@ -11,27 +11,36 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from studio.builds.services import BuildInProgress, QueueUnavailable, build_start
 from studio.catalog.access import get_provider_for_user
 from studio.catalog.models import Membership, Provider, Role
 from studio.catalog.provider_page import provider_context
 from studio.catalog.selectors.credentials import (
     INPUT_PREFIX,
+    MODEL_NAME_INPUT,
     credential_preview,
     schema_available,
 )
-from studio.lib.http import AuthedHttpRequest, redirect_page, render_page
+from studio.lib.http import (
+    AuthedHttpRequest,
+    redirect_page,
+    render_page,
+)
 from studio.playground import chat, client
-from studio.playground.builds import latest_build, runnable_builds
+from studio.playground.builds import choose_build, revision_of_build, runnable_builds
 from studio.playground.models_info import (
     ModelInfo,
     build_document,
     models_of,
     panel_lists,
+    session_models,
 )
 from studio.playground.sessions import PlaygroundError
+from studio.reviews.models import REVIEW_ROLES, Revision
 
 PAGE = "playground/try.html"
 PROVIDER = "provider"
+MODEL = "model"
 
 
 def _session_for(
@@ -47,6 +56,17 @@ def _session_for(
     raise Http404("no such playground session (it may have ended)")
 
 
+def _start_form(provider: Provider, data: Any) -> str:
+    """Which credential form starts the session: "provider" or "model" (a
+    customizable model of the user's own, when the provider declares one)."""
+    can_model = schema_available(provider, MODEL)
+    can_provider = schema_available(provider, PROVIDER)
+    asked = str((data or {}).get("form") or "")
+    if can_model and (asked == "model" or not can_provider):
+        return MODEL
+    return PROVIDER
+
+
 def _page(
     request: AuthedHttpRequest,
     provider: Provider,
@@ -59,11 +79,13 @@ def _page(
     partial: str = "section",
     **extra: Any,
 ) -> HttpResponse:
-    build = None
-    chosen = request.GET.get("build") or (posted or {}).get("build")
-    if chosen and str(chosen).isdigit():
-        build = runnable_builds().filter(provider=provider, pk=int(chosen)).first()
-    build = build or latest_build(provider.pk)
+    asked = posted if posted is not None else request.GET
+    choice = choose_build(
+        provider,
+        build_id=str(request.GET.get("build") or (posted or {}).get("build") or ""),
+        revision_number=str(asked.get("revision") or ""),
+    )
+    build = choice.build
     sessions: list[dict[str, Any]] = []
     server_error = ""
     try:
@@ -78,13 +100,17 @@ def _page(
     if session is None and sessions and not session_id:
         session = sessions[0]
     models: list[ModelInfo] = []
+    session_revision = None
     if session is not None:
-        models = models_of(build_document(session["build_id"]))
+        models = session_models(session)
+        tried = runnable_builds().filter(pk=session["build_id"]).first()
+        session_revision = revision_of_build(tried) if tried else None
     elif build is not None:
         models = models_of(build_document(build.pk))
+    form = _start_form(provider, asked)
     preview = (
-        credential_preview(provider, PROVIDER, posted)
-        if schema_available(provider, PROVIDER)
+        credential_preview(provider, form, posted)
+        if schema_available(provider, form)
         else None
     )
     picked = str((posted or {}).get("model") or request.GET.get("model") or "")
@@ -101,6 +127,17 @@ def _page(
         history=history,
         history_json=json.dumps(history),
         build=build,
+        choice=choice,
+        revision=choice.revision,
+        session_revision=session_revision,
+        can_build=(
+            membership.role in REVIEW_ROLES
+            if choice.revision is not None
+            else membership.can_edit
+        ),
+        start_form=form,
+        can_model_form=schema_available(provider, MODEL),
+        can_provider_form=schema_available(provider, PROVIDER),
         sessions=sessions,
         session=session,
         server_error=server_error,
@@ -111,6 +148,8 @@ def _page(
         notice=notice,
         **extra,
     )
+    # While a build runs, the page polls itself (#try-pending); once it
+    # ended the poll's answer has no #try-pending and polling stops.
     return render_page(request, PAGE, context, status=status, partial=partial)
 
 
@@ -121,6 +160,70 @@ def try_page(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     return _page(
         request, provider, membership, session_id=request.GET.get("session", "")
     )
+
+
+@require_POST
+@login_required
+def start_form(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    """The start form again for what was typed (show_on, the model type, the
+    form asked for): writes nothing, like the credentials tab's live preview."""
+    provider, membership = get_provider_for_user(request, provider_id)
+    return _page(request, provider, membership, posted=request.POST)
+
+
+@require_POST
+@login_required
+def build_now(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
+    """Queue a build of the draft (owners, authors) or of a revision's frozen
+    files (`revision`: owners, authors, reviewers) to try once it succeeds."""
+    provider, membership = get_provider_for_user(request, provider_id)
+    number = request.POST.get("revision", "")
+    revision = None
+    if number:
+        revision = Revision.objects.filter(
+            provider=provider, number=int(number) if number.isdigit() else 0
+        ).first()
+        if revision is None:
+            raise Http404("no such revision")
+    allowed = (
+        membership.role in REVIEW_ROLES if revision is not None else membership.can_edit
+    )
+    url = reverse("playground:try", kwargs={"provider_id": provider.pk})
+    if revision is not None:
+        url += f"?revision={revision.number}"
+    if not allowed:
+        return _page(
+            request,
+            provider,
+            membership,
+            posted=request.POST,
+            notice=(
+                f"A {membership.role} may not start builds here; "
+                + (
+                    "owners, authors and reviewers may build a revision."
+                    if revision is not None
+                    else "owners and authors may build the draft."
+                )
+            ),
+            status=403,
+        )
+    try:
+        build_start(
+            provider=provider,
+            user=request.user,
+            smoke=False,
+            source=revision.source if revision is not None else None,
+        )
+    except (QueueUnavailable, BuildInProgress) as error:
+        return _page(
+            request,
+            provider,
+            membership,
+            posted=request.POST,
+            notice=str(error),
+            status=409 if isinstance(error, BuildInProgress) else 503,
+        )
+    return redirect_page(request, url)
 
 
 @require_POST
@@ -157,6 +260,21 @@ def session_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
         for name, value in request.POST.items()
         if name.startswith(INPUT_PREFIX) and value != ""
     }
+    model = model_type = ""
+    if _start_form(provider, request.POST) == MODEL:
+        preview = credential_preview(provider, MODEL, request.POST)
+        model = request.POST.get(MODEL_NAME_INPUT, "").strip()
+        model_type = preview.model_type
+        if not model or len(model) > 255:
+            return _page(
+                request,
+                provider,
+                membership,
+                posted=request.POST,
+                notice=f"Type the {preview.model_label.lower()} of your model "
+                "(at most 255 characters).",
+                status=400,
+            )
     target = "endpoint" if request.POST.get("target") == "endpoint" else "mock"
     try:
         started = client.start_session(
@@ -164,6 +282,8 @@ def session_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             build_id=build.pk,
             credentials=credentials,
             target=target,
+            model_type=model_type,
+            model=model,
         )
     except PlaygroundError as error:
         status = error.status if 400 <= error.status < 600 else 400

@@ -1,0 +1,97 @@
+"""In Chromium: Build the draft now (progress polled, the build offered), a
+model of one's own (model credentials), and a team's debugging hosts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser import chromium_page, log_in
+from tests.factories import add_llm_models
+from tests.playground.test_model_credentials import custom_provider
+from tests.playground.test_try_browser import check
+
+__all__ = ["custom_provider"]
+
+
+@pytest.fixture
+def page(live_server: Any) -> Iterator[Any]:
+    with chromium_page(width=1280, height=800) as page:
+        yield page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_build_the_draft_now_in_the_browser(
+    page: Any, live_server: Any, built_provider: Any, personas: Any, run_published: Any
+) -> None:
+    base = live_server.url
+    add_llm_models(built_provider, 1)
+    log_in(page, base, "bob")
+    page.goto(f"{base}/providers/{built_provider.pk}/try/")
+    assert "The draft has changed since this build" in page.inner_text("#try-build")
+    page.get_by_role("button", name="Build the draft now").click()
+    page.locator("#try-pending").wait_for()
+    queued = built_provider.builds.latest("pk")
+    assert f"Build #{queued.pk} is queued" in page.inner_text("#try-pending")
+    check(page, "playground-build-now")
+    run_published()
+    # The page polls itself: the new build is offered without a reload.
+    page.locator("#try-pending").wait_for(state="detached", timeout=10_000)
+    assert f"Trying build #{queued.pk}" in page.inner_text("#try-which")
+    assert page.locator("#try-draft-differs").count() == 0
+    assert page.locator("input[name=build]").get_attribute("value") == str(queued.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_of_ones_own_in_the_browser(
+    page: Any, live_server: Any, custom_provider: Any, playground: Any, personas: Any
+) -> None:
+    base = live_server.url
+    log_in(page, base, "bob")
+    page.goto(f"{base}/providers/{custom_provider.pk}/try/")
+    page.get_by_role("link", name="A model of your own (model credentials)").click()
+    page.wait_for_url(re.compile(r"form=model"))
+    page.fill("#try-model-name", "my-own-model")
+    page.fill("input[name=cred-api_key]", "good-key")
+    page.fill("input[name=cred-endpoint_url]", "http://example.invalid/v1")
+    # A choice re-renders the form as the live preview does (htmx).
+    page.select_option("select[name=cred-mode]", "completion")
+    page.wait_for_function(
+        "document.querySelector('select[name=cred-mode]').value === 'completion'"
+    )
+    page.select_option("select[name=cred-mode]", "chat")
+    page.fill("#try-model-name", "my-own-model")
+    page.fill("input[name=cred-api_key]", "good-key")
+    check(page, "playground-model-credentials")
+    page.get_by_role("button", name="Start session").click()
+    page.get_by_role("heading", name="Chat").wait_for()
+    which = " ".join(page.inner_text("#try-session-which").split())
+    assert "with your own llm model my-own-model and its model credentials" in which
+    page.fill("#chat-message", "alpha beta gamma")
+    page.get_by_role("button", name="Send").click()
+    page.locator("#fig-cost, #fig-tokens").first.wait_for()
+    answer = page.locator(".try-msg.assistant").last.inner_text()
+    assert "alpha beta gamma" in answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_teams_debugging_hosts_in_the_browser(
+    page: Any, live_server: Any, personas: Any
+) -> None:
+    base = live_server.url
+    log_in(page, base, "alice")
+    page.goto(f"{base}/teams/{personas.team.slug}/members/")
+    page.get_by_role("link", name="Debugging hosts").click()
+    page.fill("#debug-hosts", "dify.corp.internal:5003\n10.20.0.0/16\n10.0.0.0/33")
+    page.get_by_role("button", name="Save debugging hosts").click()
+    page.locator("#debug-hosts-error").wait_for()
+    assert "“10.0.0.0/33” is not a CIDR network" in page.inner_text(
+        "#debug-hosts-error"
+    )
+    check(page, "team-debug-hosts")
+    page.fill("#debug-hosts", "dify.corp.internal:5003\n10.20.0.0/16")
+    page.get_by_role("button", name="Save debugging hosts").click()
+    page.get_by_text("Saved: 2 debugging hosts").wait_for()
