@@ -359,7 +359,9 @@ def fetch_bytes(
     what: str = "the answer",
 ) -> bytes:
     """The body of `GET url` (status 200) through the egress guard, size-capped."""
-    destination = check_url(url, allow=allow, resolver=resolver)
+    destination = check_url(
+        url, allow=allow, resolver=resolver, setting="SYNC_EGRESS_ALLOW"
+    )
     parts = urlsplit(url.strip())
     path = parts.path or "/"
     if parts.query:
