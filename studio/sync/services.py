@@ -214,12 +214,15 @@ def _prices() -> Any:
     return prices
 
 
+def table_limit() -> int:
+    """The largest price table read, in bytes (SYNC_TABLE_MAX_BYTES)."""
+    return int(settings.SYNC_TABLE_MAX_BYTES)
+
+
 def read_table(raw: bytes) -> Any:
     """A LiteLLM table from uploaded bytes (SyncError when unreadable)."""
-    if len(raw) > settings.SYNC_TABLE_MAX_BYTES:
-        raise SyncError(
-            f"The table is larger than {settings.SYNC_TABLE_MAX_BYTES // 1024} KiB."
-        )
+    if len(raw) > table_limit():
+        raise SyncError(f"The table is larger than {table_limit() // 1024} KiB.")
     try:
         return _prices().parse_table(raw)
     except ValueError as error:

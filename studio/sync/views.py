@@ -125,7 +125,7 @@ def check_prices(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     upload, url = form.cleaned_data.get("table_file"), form.cleaned_data["table_url"]
     try:
         if upload is not None:
-            table = services.read_table(upload.read(form_limit() + 1))
+            table = services.read_table(upload.read(services.table_limit() + 1))
             origin = upload.name or "uploaded table"
         else:
             table = services.fetch_table(url.strip())
@@ -147,12 +147,6 @@ def check_prices(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             status=400,
         )
     return _to_proposal(request, provider, proposal)
-
-
-def form_limit() -> int:
-    from django.conf import settings
-
-    return int(settings.SYNC_TABLE_MAX_BYTES)
 
 
 @require_POST
