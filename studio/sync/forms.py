@@ -115,7 +115,12 @@ class WatchForm(forms.Form):
         label="Every (hours)", min_value=1, max_value=MAX_INTERVAL_HOURS, initial=24
     )
     source = forms.ChoiceField(label="Check", choices=Source.choices)
-    base_url = forms.CharField(label="Base URL", required=False, max_length=500)
+    base_url = forms.CharField(
+        label="Base URL",
+        required=False,
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://api.example.com/v1"}),
+    )
     template = forms.CharField(label="Template model", required=False, max_length=255)
     api_key = forms.CharField(
         label="API key",
@@ -130,10 +135,14 @@ class WatchForm(forms.Form):
         help_text="Stored encrypted (Fernet) and used only by the scheduled "
         "check; untick to forget it.",
     )
-    table_url = forms.CharField(label="Table URL", required=False, max_length=500)
+    table_url = forms.CharField(
+        label="Table URL", required=False, max_length=500, widget=forms.URLInput()
+    )
     mapping = forms.CharField(
         label="Id mapping",
         required=False,
         max_length=100_000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "openai/gpt-4o = gpt-4o"}
+        ),
     )
