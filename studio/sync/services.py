@@ -207,10 +207,14 @@ def parse_mapping(text: str) -> dict[str, str]:
 
 def _prices() -> Any:
     # Written alongside this app (issue 19's price source); imported when used.
-    from studio.pluginfmt.sync import (  # type: ignore[attr-defined,unused-ignore]
-        prices,
-    )
-
+    try:
+        from studio.pluginfmt.sync import (  # type: ignore[attr-defined,unused-ignore]
+            prices,
+        )
+    except ModuleNotFoundError as error:
+        if error.name != "studio.pluginfmt.sync.prices":
+            raise
+        raise SyncError("Price tables cannot be read by this studio yet.") from None
     return prices
 
 
