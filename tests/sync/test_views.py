@@ -354,3 +354,127 @@ class TestTheWatchForm:
             url(provider, "watch"), {"interval_hours": "6", "source": "upstream"}
         )
         assert response.status_code == 403
+
+
+class FakePrices:
+    """Stands in for studio.pluginfmt.sync.prices (written alongside): records
+    what the form hands over, proposes one price change."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def parse_table(self, raw: bytes) -> Any:
+        self.calls.append(("parse", raw))
+        if raw.startswith(b"{") is False:
+            raise ValueError("not a JSON object")
+        return {"parsed": True}
+
+    def fetch_table(self, url: str) -> Any:
+        self.calls.append(("fetch", url))
+        return {"fetched": url}
+
+    def price_items(self, doc: Any, table: Any, mapping: dict[str, str]) -> Any:
+        from types import SimpleNamespace
+
+        from studio.pluginfmt.diff import Level
+        from studio.pluginfmt.sync.items import FieldChange, SyncItem
+
+        self.calls.append(("items", (table, mapping)))
+        item = SyncItem(
+            kind="update_model",
+            model_type="llm",
+            model="model-000",
+            level=Level.NOTABLE,
+            summary="model-000: input price 0.5 → 2.5",
+            changes=(FieldChange("pricing.input", "0.5", "2.5"),),
+        )
+        return SimpleNamespace(items=[item], unmatched=["other/x"], unpriced=[])
+
+
+class TestThePriceTableForm:
+    @pytest.fixture
+    def prices(self, monkeypatch: pytest.MonkeyPatch) -> FakePrices:
+        fake = FakePrices()
+        monkeypatch.setattr(services, "_prices", lambda: fake)
+        return fake
+
+    def test_an_upload_and_the_mapping_reach_the_price_source(
+        self,
+        client: Client,
+        personas: Personas,
+        provider: Provider,
+        prices: FakePrices,
+    ) -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        c = as_user(client, personas.bob)
+        response = c.post(
+            url(provider, "check-prices"),
+            {
+                "table_file": SimpleUploadedFile("prices.json", b'{"x": {}}'),
+                "mapping": "openai/gpt-4o = model-000\n",
+            },
+        )
+        assert response.status_code == 302
+        assert prices.calls[0] == ("parse", b'{"x": {}}')
+        assert prices.calls[1] == (
+            "items",
+            ({"parsed": True}, {"openai/gpt-4o": "model-000"}),
+        )
+        proposal = SyncProposal.objects.get()
+        assert (proposal.source, proposal.origin) == ("prices", "prices.json")
+        assert proposal.summary == "1 price change"
+        body = c.get(response["Location"]).content.decode()
+        assert "<code>pricing.input</code>: 0.5 → <strong>2.5</strong>" in body
+        assert "other/x" in body
+
+    def test_a_url_is_fetched_by_the_price_source(
+        self,
+        client: Client,
+        personas: Personas,
+        provider: Provider,
+        prices: FakePrices,
+    ) -> None:
+        c = as_user(client, personas.bob)
+        response = c.post(
+            url(provider, "check-prices"), {"table_url": "https://x.example/p.json"}
+        )
+        assert response.status_code == 302
+        assert prices.calls[0] == ("fetch", "https://x.example/p.json")
+
+    def test_bad_input_is_a_400(
+        self,
+        client: Client,
+        personas: Personas,
+        provider: Provider,
+        prices: FakePrices,
+        settings: Any,
+    ) -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        c = as_user(client, personas.bob)
+        neither = c.post(url(provider, "check-prices"), {})
+        assert neither.status_code == 400
+        assert "Give either a table file or its URL." in neither.content.decode()
+        bad_map = c.post(
+            url(provider, "check-prices"),
+            {"table_url": "https://x.example/p.json", "mapping": "no equals"},
+        )
+        assert bad_map.status_code == 400
+        assert "Mapping line 1" in bad_map.content.decode()
+        unreadable = c.post(
+            url(provider, "check-prices"),
+            {"table_file": SimpleUploadedFile("p.json", b"[]")},
+        )
+        assert unreadable.status_code == 400
+        assert (
+            "The table cannot be read: not a JSON object" in unreadable.content.decode()
+        )
+        settings.SYNC_TABLE_MAX_BYTES = 4
+        large = c.post(
+            url(provider, "check-prices"),
+            {"table_file": SimpleUploadedFile("p.json", b'{"a": 1}')},
+        )
+        assert large.status_code == 400
+        assert "larger than" in large.content.decode()
+        assert not SyncProposal.objects.exists()
