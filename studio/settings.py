@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "studio.catalog",
     "studio.builds",
     "studio.debugging",
+    "studio.sync",
     "studio.reviews",
     "studio.playground",
     "studio.api",
@@ -409,6 +410,15 @@ DEBUG_SESSIONS_PER_USER = env_int("DEBUG_SESSIONS_PER_USER", 1)
 DEBUG_EGRESS_ALLOW = env_list("DEBUG_EGRESS_ALLOW", "")
 # ---- end of remote debugging ---------------------------------------------------
 
+# ---- catalogue sync (studio.sync, docs/sync.md) --------------------------------
+# Hosts, addresses or CIDRs a model list or price table URL may resolve to although
+# they are private (a vendor gateway on the team's network); refused otherwise.
+SYNC_EGRESS_ALLOW = env_list("SYNC_EGRESS_ALLOW", "")
+# Largest price table accepted (upload or URL), and the drift watch's beat period.
+SYNC_TABLE_MAX_BYTES = env_int("SYNC_TABLE_MAX_BYTES", 8 * 1024 * 1024)
+SYNC_WATCH_EVERY_MINUTES = env_int("SYNC_WATCH_EVERY_MINUTES", 15)
+# ---- end of catalogue sync -----------------------------------------------------
+
 # ---- API (studio.api) --------------------------------------------------------
 # Requests each API token may make per window (a fixed window counted in Redis;
 # if Redis is down, requests are allowed).
@@ -518,6 +528,9 @@ CELERY_BEAT_SCHEDULE = {
     "imports-expire": _every(_upkeep, "studio.catalog.tasks.import_jobs_expire"),
     "invitations-purge": _every(_upkeep, "studio.catalog.tasks.invitations_purge"),
     "api-tokens-purge": _every(_upkeep, "studio.api.tasks.tokens_purge"),
+    "sync-watches": _every(
+        SYNC_WATCH_EVERY_MINUTES * 60, "studio.sync.tasks.sync_watches_run"
+    ),
 }
 # ---- end of scheduled upkeep ----------------------------------------------------
 

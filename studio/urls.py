@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include(catalog)),
     path("", include("studio.builds.urls")),
     path("", include("studio.debugging.urls")),
+    path("", include("studio.sync.urls")),
     path("", include("studio.reviews.urls")),
     path("", include("studio.playground.urls")),
     path("api/v1/", include("studio.api.urls")),

@@ -33,6 +33,7 @@ LAYERS = (
     "catalog",
     "builds",
     "debugging",
+    "sync",
     "reviews",
     "playground",
     "api",

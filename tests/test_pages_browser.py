@@ -21,7 +21,9 @@ from studio.builds.models import Build
 from studio.catalog import services as catalog
 from studio.catalog.models import Provider
 from studio.pluginfmt.document import PluginDocument
+from studio.pluginfmt.sync.upstream import ModelList
 from studio.reviews import services as review_services
+from studio.sync import services as sync_services
 from tests.browser import (
     chromium_page,
     log_in,
@@ -44,7 +46,8 @@ BACKGROUNDS = {"light": "rgb(247, 249, 251)", "dark": "rgb(15, 20, 26)"}
 def seed(
     personas: Personas, run_published: Any, keypair: tuple[bytes, bytes]
 ) -> dict[str, Any]:
-    """A provider with 100 models, a revision changing one price, a build."""
+    """A provider with 100 models, a revision changing one price, a build,
+    a sync proposal."""
     team = personas.team
     provider: Provider = make_provider(team, models=100)
     build_services.signing_key_upload(
@@ -68,7 +71,22 @@ def seed(
     build = Build.objects.filter(provider=provider).latest("pk")
     assert build.status == Build.Status.SUCCEEDED, build.steps
     model = provider.models.get(model="model-007")
-    return {"provider": provider, "revision": revision, "build": build, "model": model}
+    # A sync proposal: upstream lists all but two of the models, plus two new.
+    listed = [f"model-{i:03d}" for i in range(2, 100)] + ["gpt-new-1", "gpt-new-2"]
+    proposal = sync_services.propose_from_upstream(
+        provider=provider,
+        user=personas.bob,
+        base_url="https://api.vendor.example/v1",
+        api_key="",
+        fetch=lambda url, key, allow: ModelList(tuple(listed)),
+    )
+    return {
+        "provider": provider,
+        "revision": revision,
+        "build": build,
+        "model": model,
+        "proposal": proposal,
+    }
 
 
 def pages(seeded: dict[str, Any], personas: Personas) -> dict[str, str]:
@@ -87,6 +105,8 @@ def pages(seeded: dict[str, Any], personas: Personas) -> dict[str, str]:
         "builds": reverse("builds:provider-builds", args=[p.pk]),
         "build": reverse("builds:build-detail", args=[seeded["build"].pk]),
         "review-tab": reverse("reviews:provider-reviews", args=[p.pk]),
+        "sync": reverse("sync:page", args=[p.pk]),
+        "sync-proposal": reverse("sync:proposal", args=[p.pk, seeded["proposal"].pk]),
         "revision": seeded["revision"].get_absolute_url(),
         "revision-text": seeded["revision"].get_absolute_url() + "?view=text",
         "inbox": reverse("reviews:inbox"),

@@ -8,7 +8,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .errors import error_response
 from .routing import api_path
-from .views import builds, imports, members, meta, playground, providers, reviews
+from .views import (
+    builds,
+    imports,
+    members,
+    meta,
+    playground,
+    providers,
+    reviews,
+    sync,
+)
 
 app_name = "api"
 
@@ -75,6 +84,21 @@ urlpatterns = [
         "providers/<api_id:provider_id>/playground/sessions/<str:session_id>/messages",
         playground.session_message,
         name="playground-messages",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/sync/proposals",
+        sync.proposal_create,
+        name="sync-proposals",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/sync/proposals/<api_id:proposal_id>",
+        sync.proposal_read,
+        name="sync-proposal",
+    ),
+    api_path(
+        "providers/<api_id:provider_id>/sync/proposals/<api_id:proposal_id>/apply",
+        sync.proposal_apply,
+        name="sync-proposal-apply",
     ),
     api_path(
         "providers/<api_id:provider_id>/revisions",

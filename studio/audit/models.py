@@ -13,7 +13,7 @@ from django.utils import timezone
 
 class AuditEvent(models.Model):
     """Who did what and when: submits, comments, decisions, releases, downloads,
-    invitations, membership changes and file edits."""
+    invitations, membership changes, file edits and applied sync proposals."""
 
     class Action(models.TextChoices):
         SUBMIT = "submit", "submitted a revision"
@@ -38,6 +38,8 @@ class AuditEvent(models.Model):
         FILE_RENAME = "file-rename", "renamed a file"
         FILE_DELETE = "file-delete", "deleted a file"
         DEBUG_HOSTS = "debug-hosts", "changed the debugging hosts"
+        SYNC_APPLY = "sync-apply", "applied a sync proposal"
+        SYNC_WATCH = "sync-watch", "changed the drift watch"
 
     team = models.ForeignKey(
         "catalog.Team", on_delete=models.CASCADE, related_name="audit"

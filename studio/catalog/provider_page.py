@@ -1,6 +1,6 @@
 """What every tab of the provider page shares: the tabs and the base context.
 
-The Builds, Review and Try it tabs live in apps above catalog; they are named
+The Builds, Review, Try it and Sync tabs live in apps above catalog; they are named
 here by URL name only, so catalog imports none of them.
 """
 
@@ -19,6 +19,7 @@ PROVIDER_SECTIONS = [
     ("builds", "Builds", "builds:provider-builds"),
     ("reviews", "Review", "reviews:provider-reviews"),
     ("try", "Try it", "playground:try"),
+    ("sync", "Sync", "sync:page"),
 ]
 
 

@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     BUILD_FINISHED = "build-finished", "Your build finished"
     RELEASE_FINISHED = "release-finished", "Your release build finished"
     INVITATION_ACCEPTED = "invitation-accepted", "Someone accepted your invitation"
+    CATALOGUE_DRIFT = "catalogue-drift", "A drift watch found catalogue changes"
 
 
 # Mailed unless the user turned it off. Dev builds are started and watched on
@@ -36,6 +37,7 @@ EMAIL_BY_DEFAULT: dict[str, bool] = {
     Kind.BUILD_FINISHED: False,
     Kind.RELEASE_FINISHED: True,
     Kind.INVITATION_ACCEPTED: True,
+    Kind.CATALOGUE_DRIFT: True,
 }
 
 TITLE_LENGTH = 200

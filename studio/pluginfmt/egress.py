@@ -169,7 +169,11 @@ def check_host(
 
 
 def check_url(
-    url: str, *, allow: Iterable[str] = (), resolver: Resolver = system_resolver
+    url: str,
+    *,
+    allow: Iterable[str] = (),
+    resolver: Resolver = system_resolver,
+    setting: str = "PLAYGROUND_EGRESS_ALLOW",
 ) -> Destination:
     """Check an http(s) URL's host (see the module doc); return its destination."""
     try:
@@ -181,4 +185,6 @@ def check_url(
         raise EgressRefused("only http and https URLs can be reached")
     if port is None:
         port = 443 if parts.scheme == "https" else 80
-    return check_host(parts.hostname or "", port, allow=allow, resolver=resolver)
+    return check_host(
+        parts.hostname or "", port, allow=allow, resolver=resolver, setting=setting
+    )

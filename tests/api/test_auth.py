@@ -16,6 +16,7 @@ from studio.api.models import ApiToken
 from studio.api.openapi import api_routes
 from studio.catalog.models import Membership
 from studio.catalog.services import members as member_services
+from studio.sync.models import SyncProposal
 from tests.api.conftest import Api, make_token, token_row
 from tests.catalog.conftest import Personas
 
@@ -110,6 +111,21 @@ ENDPOINTS = {
         ),
         body='{"model": "model-000", "message": "Hello"}',
     ),
+    "sync-propose": Endpoint(
+        "POST",
+        lambda i: f"/api/v1/providers/{i['provider']}/sync/proposals",
+        body='{"source": "upstream", "base_url": "http://10.0.0.1/v1"}',
+    ),
+    "sync-proposal-read": Endpoint(
+        "GET",
+        lambda i: f"/api/v1/providers/{i['provider']}/sync/proposals/{i['proposal']}",
+    ),
+    "sync-proposal-apply": Endpoint(
+        "POST",
+        lambda i: (
+            f"/api/v1/providers/{i['provider']}/sync/proposals/{i['proposal']}/apply"
+        ),
+    ),
     "playground-end": Endpoint(
         "DELETE",
         lambda i: (
@@ -143,6 +159,9 @@ def ids(
         "invitation": invitation.pk,
         # No playground server runs here: a session id that names nothing.
         "session": "no-such-session",
+        "proposal": SyncProposal.objects.create(
+            provider=provider, source="upstream", lock_version=provider.lock_version
+        ).pk,
     }
 
 
@@ -178,6 +197,7 @@ class TestTheEndpointTable:
                         "revision": "{number}",
                         "invitation": "{invitation_id}",
                         "session": "{session_id}",
+                        "proposal": "{proposal_id}",
                     }
                 ),
             )
@@ -271,6 +291,7 @@ class TestAnotherTeamsObjects:
                 "revision": 9,
                 "invitation": 10**12,
                 "session": "no-such-session",
+                "proposal": 10**12,
             },
             token=tokens["mallory"],
         )

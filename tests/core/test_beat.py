@@ -28,13 +28,14 @@ UPKEEP = {
     "studio.catalog.tasks.invitations_purge",
     "studio.api.tasks.tokens_purge",
     "studio.core.tasks.beat_tick",
+    "studio.sync.tasks.sync_watches_run",
 }
 
 
 class TestSchedule:
     def test_every_upkeep_task_is_scheduled_and_exists(self) -> None:
         schedule = settings.CELERY_BEAT_SCHEDULE
-        for module in ("api", "builds", "catalog", "core"):
+        for module in ("api", "builds", "catalog", "core", "sync"):
             importlib.import_module(f"studio.{module}.tasks")
         names = {entry["task"] for entry in schedule.values()}
         assert names == UPKEEP

@@ -178,6 +178,7 @@ class TestPreferences:
             "build-finished": False,
             "release-finished": True,
             "invitation-accepted": True,
+            "catalogue-drift": True,
         }
 
     def test_saving_keeps_one_row_per_kind(self, personas: Personas) -> None:

@@ -8,12 +8,19 @@ embeddings are hashes of the input, rerank scores are word overlap, moderation
 flags a text holding the word "forbidden" (`FLAGGED_WORD`) and nothing else. A
 missing or wrong `Authorization: Bearer` key gets OpenAI's 401 body. Stdlib
 only, so the worker can start one per smoke test in a daemon thread.
+
+`GET /v1/models` lists `models`: the constructor's argument, else the
+comma-separated ids of the `MOCK_UPSTREAM_MODELS` environment variable, else
+`MODELS` — fixed per server, so a catalogue-sync test knows what "upstream"
+serves (docs/sync.md).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -56,6 +63,13 @@ class MockRequest:
     status: int
 
 
+def listed_models() -> tuple[str, ...]:
+    """The ids `GET /v1/models` lists by default (MOCK_UPSTREAM_MODELS or MODELS)."""
+    configured = os.environ.get("MOCK_UPSTREAM_MODELS", "")
+    ids = [m.strip() for m in configured.split(",") if m.strip()]
+    return tuple(ids) if ids else MODELS
+
+
 class MockUpstream:
     """A running mock server: `with MockUpstream() as up: up.url` ("…/v1")."""
 
@@ -65,8 +79,10 @@ class MockUpstream:
         *,
         dimensions: int = EMBEDDING_DIMENSIONS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        models: Sequence[str] | None = None,
     ) -> None:
         self.api_key = api_key
+        self.models = tuple(models) if models is not None else listed_models()
         self.dimensions = dimensions
         self.max_body_bytes = max_body_bytes
         self._log: deque[MockRequest] = deque(maxlen=KEPT_REQUESTS)

@@ -195,7 +195,7 @@ class Handler(BaseHTTPRequestHandler):
                 "object": "list",
                 "data": [
                     {"id": m, "object": "model", "created": 0, "owned_by": "mock"}
-                    for m in MODELS
+                    for m in self.upstream.models
                 ],
             },
         )

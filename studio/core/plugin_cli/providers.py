@@ -116,6 +116,12 @@ def handle_build(cmd: Command, options: dict[str, Any]) -> int:
     return run_build(cmd, options)
 
 
+def handle_sync(cmd: Command, options: dict[str, Any]) -> int:
+    from studio.sync.cli import run_sync
+
+    return run_sync(cmd, options)
+
+
 RECHECK_FIX = (
     "replace the icon in the provider's General section (icons nothing refers "
     "to any more are dropped), or import a fixed version of the plugin with "

@@ -41,11 +41,15 @@ USER_AGENT = "dify-plugin-studio-sync/1"
 class FetchError(ValueError):
     """The URL could not be read; the message says why in a person's words.
 
-    `refused` is true when the egress guard refused the destination."""
+    `refused` is true when the egress guard refused the destination; `status`
+    is the HTTP status of an answer that was not 200 (None otherwise)."""
 
-    def __init__(self, message: str, *, refused: bool = False) -> None:
+    def __init__(
+        self, message: str, *, refused: bool = False, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.refused = refused
+        self.status = status
 
 
 def size_text(count: int) -> str:
@@ -196,7 +200,8 @@ def _get_once(
         if status != 200:
             raise FetchError(
                 f"{url} answered {status} {response.reason}".rstrip()
-                + " (expected 200)"
+                + " (expected 200)",
+                status=status,
             )
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -806,6 +807,16 @@ class _Server:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def serving(body: bytes) -> Iterator[_Server]:
+    """A local server answering `body` at its `url`, for tests of other modules."""
+    server = _Server(body)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture

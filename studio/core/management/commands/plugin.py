@@ -169,6 +169,19 @@ class Command(BaseCommand):
             )
         )
 
+        from studio.sync.cli import add_sync_arguments
+
+        add_sync_arguments(
+            sub(
+                "sync",
+                "Compare a provider with its vendor's model list or a LiteLLM price "
+                "table and store a proposal (docs/sync.md); --apply applies it.",
+                "sync: 1 when the check was refused (address, answer, template) or "
+                "the proposal could not be applied; 2 when the table file cannot be "
+                "read.",
+            )
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         handler = HANDLERS[options["subcommand"]]
         try:
@@ -216,4 +229,5 @@ HANDLERS: dict[str, Callable[[Command, dict[str, Any]], int]] = {
     "precheck": marketplace.handle_precheck,
     "reverify": providers.handle_reverify,
     "recheck-icons": providers.handle_recheck_icons,
+    "sync": providers.handle_sync,
 }

@@ -202,6 +202,7 @@ def fetch_table(
     setting: str = "PLAYGROUND_EGRESS_ALLOW",
     timeout: float = 10.0,
     total_timeout: float = 60.0,
+    max_bytes: int = MAX_TABLE_BYTES,
 ) -> bytes:
     """The bytes of a price table at `url` (http or https) through the egress
     guard; PriceTableError naming the reason (refused address, status, size,
@@ -212,7 +213,7 @@ def fetch_table(
             url,
             allow=allow,
             headers={"Accept": "application/json"},
-            max_bytes=MAX_TABLE_BYTES,
+            max_bytes=min(max_bytes, MAX_TABLE_BYTES),
             timeout=timeout,
             total_timeout=total_timeout,
             resolver=resolver,

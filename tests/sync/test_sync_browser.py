@@ -1,0 +1,73 @@
+"""The Sync tab in Chromium: check upstream, read the proposal, untick one
+item, apply with htmx; both pages fit 1280 by 800 in both themes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from studio.builds.mock_upstream import MockUpstream
+from studio.catalog.models import Provider
+from studio.sync.models import SyncProposal
+from tests.browser import (
+    chromium_page,
+    log_in,
+    nameless_buttons,
+    screenshot,
+    wide_elements,
+)
+from tests.sync.conftest import API_KEY
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(live_server: Any) -> Iterator[Any]:
+    with chromium_page(width=1280, height=800) as page:
+        yield page
+
+
+def check(page: Any, name: str) -> None:
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert wide_elements(page) == [], scheme
+        assert nameless_buttons(page) == [], scheme
+        screenshot(page, f"{name}-{scheme}")
+    page.emulate_media(color_scheme="light")
+
+
+def test_checking_upstream_and_applying_some_items(
+    page: Any,
+    live_server: Any,
+    provider: Provider,
+    upstream: MockUpstream,
+    allow_loopback: None,
+) -> None:
+    base = live_server.url
+    log_in(page, base, "bob")
+    page.goto(f"{base}/providers/{provider.pk}/")
+    page.get_by_role("link", name="Sync", exact=True).click()
+    page.wait_for_url(re.compile(r"/sync/$"))
+
+    page.fill("#id_base_url", upstream.url)
+    page.fill("#id_api_key", API_KEY)
+    page.select_option("#id_template_llm", "model-002")
+    check(page, "sync-page")
+    page.get_by_role("button", name="Check upstream").click()
+    page.wait_for_url(re.compile(r"/sync/\d+/$"))
+    heading = page.get_by_role("heading", name=re.compile("Proposal"))
+    assert "2 new models, 1 model gone upstream" in heading.inner_text()
+    assert page.locator("input[name=keys]:checked").count() == 3
+    check(page, "sync-proposal")
+
+    page.locator("input[value='add:llm:gpt-new-2']").uncheck()
+    page.get_by_role("button", name="Apply the ticked items").click()
+    page.get_by_text("Applied 2 items by bob").wait_for()
+    assert page.get_by_role("link", name="submit for review").count() == 1
+    proposal = SyncProposal.objects.get()
+    assert proposal.applied_keys == ["add:llm:gpt-new-1", "deprecate:llm:model-001"]
+    assert "gpt-new-2" not in {m.model for m in provider.models.all()}
+    assert API_KEY not in page.content()
