@@ -61,12 +61,23 @@ class PlaygroundServer(socketserver.ThreadingUnixStreamServer):
 class PlaygroundApp:
     """The session manager, the mock upstream and the egress proxy, wired."""
 
-    def __init__(self, limits: Limits, *, venv_options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        venv_options: dict[str, Any],
+        isolation: str | None = None,
+    ) -> None:
+        from django.conf import settings
+
         self.mock = MockUpstream().start()
         self.proxy = EgressProxy(allow=self.allow, always=[self._mock_hostport()])
         self.proxy.__enter__()
         self.manager = SessionManager(
-            limits, venv_options=venv_options, plugin_env=self.plugin_env
+            limits,
+            venv_options=venv_options,
+            proxy=self.proxy,
+            isolation=isolation or settings.PLAYGROUND_NETWORK_ISOLATION,
         )
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="reaper", daemon=True)
@@ -79,22 +90,6 @@ class PlaygroundApp:
         from django.conf import settings
 
         return list(settings.PLAYGROUND_EGRESS_ALLOW)
-
-    def plugin_env(self) -> dict[str, str]:
-        proxy = self.proxy.url
-        # No NO_PROXY: even loopback goes through the proxy, which lets the
-        # mock upstream's own port through and checks everything else.
-        return dict.fromkeys(
-            (
-                "HTTP_PROXY",
-                "HTTPS_PROXY",
-                "ALL_PROXY",
-                "http_proxy",
-                "https_proxy",
-                "all_proxy",
-            ),
-            proxy,
-        )
 
     def close(self) -> None:
         self._stop.set()

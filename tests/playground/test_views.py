@@ -66,6 +66,10 @@ def test_chat_streams_with_usage_and_cost_embedding_and_rerank(
     page = client.get(reverse("playground:try", args=[provider.pk]) + f"?session={sid}")
     html = page.content.decode()
     assert "Chat" in html and "Text embedding" in html and "Rerank" in html
+    # The plugin below reaches the mock upstream from its own network
+    # namespace, through the egress proxy only (this machine allows it).
+    assert playground.manager.get(sid, str(personas.bob.pk)).contained
+    assert "Network: only through the studio's egress proxy." in html
     # A parameter control from the rule's template: min, max, precision.
     assert 'name="param-temperature"' in html and 'max="2' in html
 
