@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import socketserver
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -45,6 +47,13 @@ REAP_EVERY = 1.0
 
 class PlaygroundServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    # A Unix socket on the filesystem is reachable from any network namespace:
+    # a contained plugin running as this user could otherwise drive the
+    # sessions of others through it.
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Refuse a peer in another network namespace (a contained plugin)."""
+        return not in_other_network_namespace(request)
 
     def __init__(self, path: Path, app: PlaygroundApp) -> None:
         self.app = app
@@ -286,6 +295,26 @@ class Handler(BaseHTTPRequestHandler):
             # finish on its own; the session stays usable.
             with contextlib.suppress(Exception):
                 events.close()
+
+
+def in_other_network_namespace(connection: socket.socket) -> bool:
+    """Whether the peer process is seen in another network namespace than ours.
+
+    False when it cannot be told (no SO_PEERCRED, a peer in another PID
+    namespace, /proc unreadable): only a positive sighting refuses.
+    """
+    try:
+        raw = connection.getsockopt(
+            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+        )
+        pid, _, _ = struct.unpack("3i", raw)
+        if pid <= 0:
+            return False
+        theirs = os.readlink(f"/proc/{pid}/ns/net")
+        ours = os.readlink("/proc/self/ns/net")
+    except (OSError, AttributeError, struct.error):
+        return False
+    return theirs != ours
 
 
 def _text(body: dict[str, Any], name: str) -> str:

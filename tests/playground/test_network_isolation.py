@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -297,3 +298,65 @@ def test_no_orphan_is_left_by_a_killed_server_with_contained_plugins(
         if owner.poll() is None:
             owner.kill()
             owner.wait()
+
+
+# A stand-in plugin (no SDK) that asks the playground server's Unix socket for
+# /health and reports the answer as a log frame.
+ASK_SERVER = r"""
+import json, os, socket, sys, time
+def say(frame):
+    sys.stdout.write(json.dumps(frame) + "\n\n"); sys.stdout.flush()
+say({"name": "asker"})
+try:
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(os.environ["SERVER"])
+        s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    say({"event": "log", "data": {"answer": answer.decode(errors="replace")}})
+except OSError as error:
+    say({"event": "log", "data": {"answer": f"failed {error}"}})
+say({"event": "heartbeat", "data": {}})
+while True:
+    time.sleep(1)
+"""
+
+
+@pytest.mark.parametrize("contained", [True, False])
+def test_a_contained_plugin_cannot_drive_the_playground_server(
+    tmp_path: Path, venv_options: dict[str, Any], contained: bool
+) -> None:
+    from studio.playground.server import PlaygroundApp, PlaygroundServer
+    from studio.pluginfmt.driver import PluginProcess
+
+    folder = tmp_path / "asker"
+    folder.mkdir()
+    (folder / "main.py").write_text(ASK_SERVER)
+    (folder / "manifest.yaml").write_text("meta:\n  runner: {entrypoint: main}\n")
+    path = tmp_path / "playground.sock"
+    app = PlaygroundApp(Limits(), venv_options=venv_options, isolation="off")
+    server = PlaygroundServer(path, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with PluginProcess.start(
+            folder,
+            sys.executable,
+            timeout=20,
+            env={"SERVER": str(path)},
+            isolate_network=contained,
+        ) as plugin:
+            plugin.wait_ready()
+            answer = plugin.logs[0]["answer"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.close()
+    # Same user, same socket file: only the namespace tells them apart.
+    if contained:
+        # Closed unanswered (or reset while it was still writing).
+        assert answer == "" or answer.startswith("failed"), answer
+    else:
+        assert answer.startswith("HTTP/1.1 200 OK") and '"sessions": 0' in answer
