@@ -360,3 +360,28 @@ def test_a_contained_plugin_cannot_drive_the_playground_server(
         assert answer == "" or answer.startswith("failed"), answer
     else:
         assert answer.startswith("HTTP/1.1 200 OK") and '"sessions": 0' in answer
+
+
+@pytest.mark.parametrize(
+    ("isolation", "available", "note"),
+    [
+        ("auto", True, "only through the egress proxy ("),
+        ("auto", False, "proxy variables only: this machine cannot isolate them"),
+        ("required", False, "sessions refused: this machine cannot isolate them"),
+        ("off", True, "proxy variables only (PLAYGROUND_NETWORK_ISOLATION=off)"),
+    ],
+)
+def test_the_server_says_at_start_how_plugins_reach_the_network(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    isolation: str,
+    available: bool,
+    note: str,
+) -> None:
+    from studio.playground.management.commands.playground import network_note
+
+    settings.PLAYGROUND_NETWORK_ISOLATION = isolation
+    flags = netjail.support().flags if available else 0
+    found = netjail.Support(available, flags=flags, reason="simulated")
+    monkeypatch.setattr(netjail, "support", lambda: found)
+    assert network_note().startswith(note)
