@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -79,9 +80,22 @@ def test_this_machine_can_isolate_plugins() -> None:
     assert support.mode in ("user+net", "net")
 
 
+# As root (CI) also the fallback where user namespaces are disabled: a
+# network namespace alone.
+MODES = ["user+net"] + (["net"] if os.geteuid() == 0 else [])
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_a_jailed_plugin_reaches_only_its_listener(
-    probe: Path, outside: tuple[int, list[bytes]]
+    probe: Path,
+    outside: tuple[int, list[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
 ) -> None:
+    flags = os.CLONE_NEWNET | (os.CLONE_NEWUSER if mode == "user+net" else 0)
+    chosen = netjail.Support(True, flags=flags)
+    assert chosen.mode == mode
+    monkeypatch.setattr(netjail, "support", lambda: chosen)
     port, seen = outside
     targets = f"127.0.0.1:{port} 8.8.8.8:53 127.0.0.1:{netjail.PROXY_PORT}"
     plugin = PluginProcess.start(
