@@ -14,6 +14,9 @@ plugins that answer in a few milliseconds the ratio says little: the added
 milliseconds are the figure to watch. A third case makes the mock upstream
 wait 200 ms before its first chunk (a fast real vendor's time to first token),
 so the ratio is measured at the latency a user of the playground meets.
+The playground's plugins run in their own network namespace where the machine
+allows it (PLAYGROUND_NETWORK_ISOLATION); the last lines time a session start
+(the echo plugin, to its first heartbeat) with and without it, taking turns.
 
 Run: .venv/bin/python bench/playground.py
 """
@@ -115,6 +118,32 @@ def report(name: str, alone: list[float], through: list[float]) -> None:
     print(f"  added        : {b - a:7.1f} ms  (goal < 300 ms)")
 
 
+def start_times(app: object, files: dict, modes: list[str], runs: int) -> dict:
+    """Session start to the first heartbeat, the modes taking turns."""
+    from studio.pluginfmt.package import package
+
+    manager = app.manager  # type: ignore[attr-defined]
+    kept = manager.isolation
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    try:
+        for _ in range(runs):
+            for mode in modes:
+                manager.isolation = mode
+                started = time.perf_counter()
+                session = manager.start(
+                    owner="bench-start",
+                    build_id=1,
+                    provider_id=1,
+                    package=package(files),
+                    credentials={"api_key": "good"},
+                )
+                times[mode].append(time.perf_counter() - started)
+                manager.end(session.id)
+    finally:
+        manager.isolation = kept
+    return times
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
     import django
@@ -153,7 +182,7 @@ def main() -> None:
     socket_path = Path(tempfile.mkdtemp(prefix="bench-pg-")) / "playground.sock"
     settings.PLAYGROUND_SOCKET = socket_path
     venvs = {"cache_dir": SDK_CACHE, "uv_cache_dir": UV_CACHE}
-    app = PlaygroundApp(Limits(max_per_user=4), venv_options=venvs)
+    app = PlaygroundApp(Limits(max_per_user=6), venv_options=venvs)
     server = PlaygroundServer(socket_path, app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -213,6 +242,43 @@ def main() -> None:
             with upstream_delay(delay):
                 through = first_token_through(session.id, llm(model, provider), RUNS)
             report(name, alone, through)
+        from studio.pluginfmt.driver import netjail
+
+        netjail.support()  # the one-time probe, not part of a start
+        # The same plugin through the playground, contained or not, in turns.
+        kept = app.manager.isolation
+        sessions = {}
+        for mode in ("off", kept):
+            app.manager.isolation = mode
+            sessions[mode] = app.manager.start(
+                owner="bench",
+                build_id=1,
+                provider_id=1,
+                package=package(gateway),
+                credentials={"api_key": "good-key", "endpoint_url": app.mock.url},
+            )
+        app.manager.isolation = kept
+        turns: dict[str, list[float]] = {mode: [] for mode in sessions}
+        for _ in range(4):
+            for mode, session in sessions.items():
+                turns[mode] += first_token_through(
+                    session.id, llm("chat-1", "gateway"), RUNS // 4
+                )
+        print(
+            "OpenAI-compatible plugin through the playground, by isolation "
+            f"(sessions in turns), median of {RUNS}"
+        )
+        for mode, session in sessions.items():
+            label = f"isolation {mode}" + (" (contained)" if session.contained else "")
+            print(f"  {label:<28} : {statistics.median(turns[mode]) * 1000:7.1f} ms")
+            app.manager.end(session.id)
+        modes = ["off", app.manager.isolation]
+        starts = start_times(app, echo, modes, 9)
+        print("session start (echo plugin, to its first heartbeat), median of 9")
+        print(f"  {'namespaces here':<28} : {netjail.support().mode}")
+        for mode, times in starts.items():
+            label = f"isolation {mode}"
+            print(f"  {label:<28} : {statistics.median(times) * 1000:7.1f} ms")
     finally:
         server.shutdown()
         server.server_close()

@@ -394,6 +394,15 @@ PLAYGROUND_EGRESS_ALLOW = [
     for entry in env_str("PLAYGROUND_EGRESS_ALLOW", "").split(",")
     if entry.strip()
 ]
+# A playground plugin in a network namespace of its own, out only through the
+# egress proxy: "auto" where the machine allows it, "required" (refuse sessions
+# otherwise) or "off" (proxy variables only).
+PLAYGROUND_NETWORK_ISOLATION = env_str("PLAYGROUND_NETWORK_ISOLATION", "auto")
+if PLAYGROUND_NETWORK_ISOLATION not in ("auto", "required", "off"):
+    raise ImproperlyConfigured(
+        "PLAYGROUND_NETWORK_ISOLATION must be auto, required or off, not "
+        f"{PLAYGROUND_NETWORK_ISOLATION!r}"
+    )
 # Fernet key(s), comma-separated, encrypting team signing keys at rest (the first
 # encrypts, all decrypt); empty derives one from SECRET_KEY (see builds/keys.py).
 SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")

@@ -8,6 +8,10 @@ name that resolves to a public address at check time and to 127.0.0.1 a moment
 later (DNS rebinding) still cannot reach loopback. The mock upstream's exact
 `127.0.0.1:port` is always allowed. Anything refused gets a 403 whose body
 says why; the plugin's HTTP client reports it as its own error.
+
+A plugin in a network namespace (pluginfmt/driver/netjail.py) reaches the proxy
+on a listening socket inside its namespace, which `serve_listener` accepts on;
+the connections the proxy opens leave from the server's own namespace.
 """
 
 from __future__ import annotations
@@ -65,6 +69,28 @@ class EgressProxy:
             target=server.serve_forever, name="egress-proxy", daemon=True
         ).start()
         return self
+
+    def serve_listener(self, listener: socket.socket) -> None:
+        """Serve connections accepted on listener until it is closed."""
+
+        def accept() -> None:
+            while True:
+                try:
+                    client, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(
+                    target=self._serve_closing,
+                    args=(client,),
+                    name="egress-proxy-jail",
+                    daemon=True,
+                ).start()
+
+        threading.Thread(target=accept, name="egress-proxy-accept", daemon=True).start()
+
+    def _serve_closing(self, client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            self.serve(client)
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:

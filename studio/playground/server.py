@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import socketserver
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -48,6 +50,13 @@ REAP_EVERY = 1.0
 
 class PlaygroundServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    # A Unix socket on the filesystem is reachable from any network namespace:
+    # a contained plugin running as this user could otherwise drive the
+    # sessions of others through it.
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Refuse a peer in another network namespace (a contained plugin)."""
+        return not in_other_network_namespace(request)
 
     def __init__(self, path: Path, app: PlaygroundApp) -> None:
         self.app = app
@@ -64,12 +73,23 @@ class PlaygroundServer(socketserver.ThreadingUnixStreamServer):
 class PlaygroundApp:
     """The session manager, the mock upstream and the egress proxy, wired."""
 
-    def __init__(self, limits: Limits, *, venv_options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        venv_options: dict[str, Any],
+        isolation: str | None = None,
+    ) -> None:
+        from django.conf import settings
+
         self.mock = MockUpstream().start()
         self.proxy = EgressProxy(allow=self.allow, always=[self._mock_hostport()])
         self.proxy.__enter__()
         self.manager = SessionManager(
-            limits, venv_options=venv_options, plugin_env=self.plugin_env
+            limits,
+            venv_options=venv_options,
+            proxy=self.proxy,
+            isolation=isolation or settings.PLAYGROUND_NETWORK_ISOLATION,
         )
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="reaper", daemon=True)
@@ -82,22 +102,6 @@ class PlaygroundApp:
         from django.conf import settings
 
         return list(settings.PLAYGROUND_EGRESS_ALLOW)
-
-    def plugin_env(self) -> dict[str, str]:
-        proxy = self.proxy.url
-        # No NO_PROXY: even loopback goes through the proxy, which lets the
-        # mock upstream's own port through and checks everything else.
-        return dict.fromkeys(
-            (
-                "HTTP_PROXY",
-                "HTTPS_PROXY",
-                "ALL_PROXY",
-                "http_proxy",
-                "https_proxy",
-                "all_proxy",
-            ),
-            proxy,
-        )
 
     def close(self) -> None:
         self._stop.set()
@@ -316,6 +320,26 @@ class Handler(BaseHTTPRequestHandler):
             # finish on its own; the session stays usable.
             with contextlib.suppress(Exception):
                 events.close()
+
+
+def in_other_network_namespace(connection: socket.socket) -> bool:
+    """Whether the peer process is seen in another network namespace than ours.
+
+    False when it cannot be told (no SO_PEERCRED, a peer in another PID
+    namespace, /proc unreadable): only a positive sighting refuses.
+    """
+    try:
+        raw = connection.getsockopt(
+            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+        )
+        pid, _, _ = struct.unpack("3i", raw)
+        if pid <= 0:
+            return False
+        theirs = os.readlink(f"/proc/{pid}/ns/net")
+        ours = os.readlink("/proc/self/ns/net")
+    except (OSError, AttributeError, struct.error):
+        return False
+    return theirs != ours
 
 
 def _text(body: dict[str, Any], name: str) -> str:

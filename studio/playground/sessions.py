@@ -8,11 +8,18 @@ Sessions end on idle (`idle_seconds`), on a newer build of their provider, when
 their owner ends them, or when the server stops. Plugin processes are started
 from one long-lived spawner thread with PR_SET_PDEATHSIG, so a server killed
 with SIGKILL takes its plugins with it.
+
+With an egress proxy, a plugin's only way out is that proxy: it runs in a
+network namespace of its own (`isolation` "auto" or "required", when the
+machine allows it; pluginfmt/driver/netjail.py) and its proxy variables point
+at the listener there, which the proxy serves. Without a namespace ("off", or
+"auto" where namespaces are unavailable) it gets the proxy variables only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import secrets
 import tempfile
@@ -25,13 +32,26 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from studio.playground.egress_proxy import EgressProxy
 from studio.pluginfmt import driver, sdkenv
 from studio.pluginfmt.document import DocumentError, PluginDocument, load_document
+from studio.pluginfmt.driver import netjail
 from studio.pluginfmt.files import UnsafeInput
 from studio.pluginfmt.readers import read_package
 from studio.pluginfmt.render import render_tree
 
 MASK = "••••••"
+ISOLATION_MODES = ("auto", "required", "off")
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+log = logging.getLogger("studio.playground")
 
 
 class PlaygroundError(Exception):
@@ -75,6 +95,8 @@ class Session:
     last_used: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
     busy: int = 0
+    contained: bool = False
+    isolation: str = "off"
 
     @property
     def provider(self) -> str:
@@ -91,6 +113,10 @@ class Session:
             "model": self.model,
             "model_type": self.model_type,
             "model_schema": self.model_schema,
+            # True: the plugin's only way out is the egress proxy (its own
+            # network namespace); False: it gets the proxy variables only.
+            "contained": self.contained,
+            "isolation": self.isolation,
         }
 
     def mask(self, value: Any) -> Any:
@@ -155,13 +181,20 @@ class SessionManager:
         limits: Limits,
         *,
         venv_options: dict[str, Any],
-        plugin_env: Callable[[], dict[str, str]] = dict,
+        proxy: EgressProxy | None = None,
+        isolation: str = "off",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {ISOLATION_MODES}")
+        if proxy is None and isolation != "off":
+            raise ValueError("network isolation needs an egress proxy to serve it")
         self.limits = limits
         self.venv_options = venv_options
-        self.plugin_env = plugin_env
+        self.proxy = proxy
+        self.isolation = isolation
         self.clock = clock
+        self._warned = False
         self._sessions: dict[str, Session] = {}
         self._starting: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -184,6 +217,7 @@ class SessionManager:
         newest_build: int = 0,
     ) -> Session:
         """Start the build's plugin for owner; caps are checked before anything runs."""
+        contained = self.contain()
         self._reserve(owner)
         stack = contextlib.ExitStack()
         try:
@@ -211,7 +245,7 @@ class SessionManager:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="try-")))
             folder = tmp / "plugin"
             render_tree(files, folder)
-            env = self.plugin_env()
+            env = self.plugin_env(contained)
             plugin = self._spawner.submit(
                 driver.PluginProcess.start,
                 folder,
@@ -220,8 +254,11 @@ class SessionManager:
                 memory_limit_mb=self.limits.memory_mb,
                 env=env,
                 die_with_parent=True,
+                isolate_network=contained,
             ).result()
             stack.callback(plugin.stop)
+            if plugin.network_listener is not None and self.proxy is not None:
+                self.proxy.serve_listener(plugin.network_listener)
             try:
                 plugin.wait_ready()
             except driver.PluginStartError as error:
@@ -242,6 +279,8 @@ class SessionManager:
                 model_type=model_type,
                 newest_build=newest_build,
                 last_used=self.clock(),
+                contained=contained,
+                isolation=self.isolation,
             )
         except BaseException:
             stack.close()
@@ -251,6 +290,42 @@ class SessionManager:
             self._starting[owner] -= 1
             self._sessions[session.id] = session
         return session
+
+    def contain(self) -> bool:
+        """Whether the next plugin runs in its own network namespace.
+
+        "required" on a machine that cannot refuses (503); "auto" there
+        falls back to the proxy variables only and logs it once.
+        """
+        if self.isolation == "off":
+            return False
+        support = netjail.support()
+        if support.available:
+            return True
+        if self.isolation == "required":
+            raise PlaygroundError(
+                "This studio runs playground plugins only network-isolated "
+                "(PLAYGROUND_NETWORK_ISOLATION=required), and this machine cannot "
+                f"isolate them: {support.reason}. An administrator can allow "
+                "namespaces here or set PLAYGROUND_NETWORK_ISOLATION=auto.",
+                503,
+            )
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "playground plugins run with proxy variables only: this machine "
+                "cannot isolate their network (%s)",
+                support.reason,
+            )
+        return False
+
+    def plugin_env(self, contained: bool) -> dict[str, str]:
+        """The proxy variables: no NO_PROXY, so even loopback goes through it
+        (it lets the mock upstream's own port through and checks the rest)."""
+        if self.proxy is None:
+            return {}
+        url = netjail.PROXY_URL if contained else self.proxy.url
+        return dict.fromkeys(PROXY_VARIABLES, url)
 
     def _reserve(self, owner: str) -> None:
         with self._lock:

@@ -58,11 +58,18 @@ def test_a_model_of_ones_own_in_the_browser(
     page.fill("input[name=cred-api_key]", "good-key")
     page.fill("input[name=cred-endpoint_url]", "http://example.invalid/v1")
     # A choice re-renders the form as the live preview does (htmx).
-    page.select_option("select[name=cred-mode]", "completion")
-    page.wait_for_function(
-        "document.querySelector('select[name=cred-mode]').value === 'completion'"
-    )
-    page.select_option("select[name=cred-mode]", "chat")
+    # Each re-render answers before the next step, and a redrawn form does
+    # not echo the typed key back: wait for the swap (the key field empty)
+    # and for htmx to have settled before the next choice or typing again,
+    # or a late swap would wipe what was typed.
+    for mode in ("completion", "chat"):
+        with page.expect_response(lambda r: "/try/form" in r.url):
+            page.select_option("select[name=cred-mode]", mode)
+        page.wait_for_function(
+            "document.querySelector('input[name=cred-api_key]').value === ''"
+            f" && document.querySelector('select[name=cred-mode]').value === '{mode}'"
+            " && !document.querySelector('.htmx-settling, .htmx-swapping')"
+        )
     page.fill("#try-model-name", "my-own-model")
     page.fill("input[name=cred-api_key]", "good-key")
     check(page, "playground-model-credentials")

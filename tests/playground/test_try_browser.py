@@ -57,6 +57,8 @@ def test_trying_a_provider_in_the_browser(
     page.fill("input[name=cred-api_key]", "good-key")
     page.get_by_role("button", name="Start session").click()
     page.get_by_role("heading", name="Chat").wait_for()
+    network = page.locator("#try-network").inner_text()
+    assert network == "Network: only through the studio's egress proxy."
 
     page.fill("#chat-message", "alpha beta gamma delta epsilon")
     page.get_by_role("button", name="Send").click()

@@ -66,6 +66,10 @@ def test_chat_streams_with_usage_and_cost_embedding_and_rerank(
     page = client.get(reverse("playground:try", args=[provider.pk]) + f"?session={sid}")
     html = page.content.decode()
     assert "Chat" in html and "Text embedding" in html and "Rerank" in html
+    # The plugin below reaches the mock upstream from its own network
+    # namespace, through the egress proxy only (this machine allows it).
+    assert playground.manager.get(sid, str(personas.bob.pk)).contained
+    assert "Network: only through the studio's egress proxy." in html
     # A parameter control from the rule's template: min, max, precision.
     assert 'name="param-temperature"' in html and 'max="2' in html
 
@@ -230,3 +234,36 @@ def test_a_tool_defined_as_json_is_called_and_the_call_shown(
     bad = client.post(url, {**data, "tools": "{not json"})
     assert bad.status_code == 400
     assert "The tools are not valid JSON" in bad.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_where_plugins_cannot_be_isolated_the_page_says_so_or_refuses(
+    built_provider: Any,
+    playground: Any,
+    personas: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from studio.pluginfmt.driver import netjail
+
+    monkeypatch.setattr(
+        netjail, "support", lambda: netjail.Support(False, reason="simulated")
+    )
+    client = login(Client(), personas.bob)
+    # "auto": the session runs with the proxy variables only, and says so.
+    sid = session_id(start(client, built_provider))
+    page = client.get(
+        reverse("playground:try", args=[built_provider.pk]) + f"?session={sid}"
+    )
+    assert (
+        "Network: proxy variables only (this machine cannot isolate plugin "
+        "processes)." in page.content.decode()
+    )
+    client.post(reverse("playground:session-end", args=[built_provider.pk, sid]))
+    # "required": refused with the reason, nothing runs.
+    playground.manager.isolation = "required"
+    response = start(client, built_provider)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "PLAYGROUND_NETWORK_ISOLATION=required" in html
+    assert "cannot isolate them: simulated" in html
+    assert playground.manager.sessions() == []

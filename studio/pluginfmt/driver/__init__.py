@@ -7,7 +7,8 @@ own process group and resource limits; `stop()` kills the whole group.
 
 Modules: `launch` (entrypoint, environment and limits of the child),
 `process` (`PluginProcess`, its errors and `SessionResult`), `actions` (the
-request body of each SDK action).
+request body of each SDK action), `netjail` (a network namespace whose only
+way out is a listener the parent serves: `PluginProcess.start(isolate_network=True)`).
 """
 
 from __future__ import annotations

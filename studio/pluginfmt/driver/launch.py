@@ -53,12 +53,18 @@ def plugin_environment(
 
 
 def child_limits(
-    memory_bytes: int, cpu_seconds: int, *, die_with_parent: bool = False
+    memory_bytes: int,
+    cpu_seconds: int,
+    *,
+    die_with_parent: bool = False,
+    then: Callable[[], None] | None = None,
 ) -> Callable[[], None]:
     """Return the pre-exec function that sets the child's memory and CPU limits.
 
     With `die_with_parent` the child also asks Linux for SIGKILL when its
     parent (thread) dies, and exits at once if the parent is already gone.
+    `then` runs after the limits, before the death signal is asked for (a
+    network jail's `enter`: its credentials change must not undo the ask).
     """
     # Computed in the parent so the forked child only makes setrlimit calls.
     limits = [
@@ -73,6 +79,8 @@ def child_limits(
     def apply() -> None:
         for which, values in limits:
             resource.setrlimit(which, values)
+        if then is not None:
+            then()
         if prctl is not None:
             prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != parent:

@@ -8,6 +8,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from studio.pluginfmt.driver import netjail
 from studio.pluginfmt.driver.launch import (
     ENTRYPOINT_RE,
     child_limits,
@@ -110,9 +112,17 @@ class PluginProcess:
     """A running plugin: start it, wait for its first heartbeat, send requests."""
 
     def __init__(
-        self, popen: subprocess.Popen[bytes], *, home: Path, timeout: float
+        self,
+        popen: subprocess.Popen[bytes],
+        *,
+        home: Path,
+        timeout: float,
+        network_listener: socket.socket | None = None,
     ) -> None:
         self.pid = popen.pid
+        # With isolate_network: the socket the plugin reaches as
+        # netjail.PROXY_URL inside its namespace; its owner serves it.
+        self.network_listener = network_listener
         self.declaration: dict[str, Any] | None = None
         self.logs: deque[Any] = deque(maxlen=KEPT_LOGS)
         self.errors: deque[Any] = deque(maxlen=KEPT_LOGS)
@@ -159,12 +169,18 @@ class PluginProcess:
         cpu_limit_s: int = 300,
         env: Mapping[str, str] | None = None,
         die_with_parent: bool = False,
+        isolate_network: bool = False,
     ) -> PluginProcess:
         """Launch `python -m <entrypoint>` in folder; `timeout` bounds wait_ready().
 
         `die_with_parent` has Linux kill the child when the thread that started
         it ends (PR_SET_PDEATHSIG): start it from a thread that lives as long as
         the process, so a SIGKILLed parent leaves no orphan.
+
+        `isolate_network` runs it in a network namespace of its own
+        (netjail.py) whose only way out is `network_listener`, which the
+        caller must serve (an egress proxy) and stop() closes. It raises
+        PluginStartError when netjail.support() says this machine cannot.
         """
         folder = Path(folder).absolute()
         # Not resolved: a venv's python is a symlink, and the venv is found from it.
@@ -172,7 +188,16 @@ class PluginProcess:
         entrypoint = read_entrypoint(folder)
         if not ENTRYPOINT_RE.match(entrypoint):
             raise PluginStartError(f"invalid runner entrypoint {entrypoint!r}")
+        jail: netjail.Jail | None = None
+        if isolate_network:
+            support = netjail.support()
+            if not support.available:
+                raise PluginStartError(
+                    f"cannot isolate the plugin's network: {support.reason}"
+                )
+            jail = netjail.Jail(support.flags)
         home = Path(tempfile.mkdtemp(prefix="plugin-home-"))
+        listener: socket.socket | None = None
         try:
             popen = subprocess.Popen(
                 [str(python), "-m", entrypoint],
@@ -186,12 +211,27 @@ class PluginProcess:
                     memory_limit_mb * 1024 * 1024,
                     cpu_limit_s,
                     die_with_parent=die_with_parent,
+                    then=None if jail is None else jail.enter,
                 ),
             )
+            if jail is not None:
+                try:
+                    listener = jail.listener()
+                except OSError:
+                    _kill_group(popen.pid)
+                    popen.wait()
+                    for stream in (popen.stdin, popen.stdout, popen.stderr):
+                        if stream is not None:
+                            stream.close()
+                    raise
         except (OSError, subprocess.SubprocessError) as error:
             shutil.rmtree(home, ignore_errors=True)
-            raise PluginStartError(f"could not start {python}: {error}") from None
-        return cls(popen, home=home, timeout=timeout)
+            why = (jail.failure() if jail is not None else "") or str(error)
+            raise PluginStartError(f"could not start {python}: {why}") from None
+        finally:
+            if jail is not None:
+                jail.close()
+        return cls(popen, home=home, timeout=timeout, network_listener=listener)
 
     def __enter__(self) -> PluginProcess:
         return self
@@ -337,6 +377,8 @@ class PluginProcess:
             with self._lock:
                 for pending in self._pending.values():
                     pending.done.set()
+            if self.network_listener is not None:
+                netjail.close_listener(self.network_listener)
             shutil.rmtree(self._home, ignore_errors=True)
             return self._popen.returncode
 

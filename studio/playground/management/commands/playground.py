@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from studio.builds.services.venvs import sdk_venv_options
 from studio.playground.server import serve
 from studio.playground.sessions import Limits
+from studio.pluginfmt.driver import netjail
 
 
 class Command(BaseCommand):
@@ -26,5 +27,19 @@ class Command(BaseCommand):
         )
         path = Path(settings.PLAYGROUND_SOCKET)
         self.stdout.write(f"playground server on {path}")
+        self.stdout.write(f"plugins' network: {network_note()}")
         self.stdout.flush()
         serve(path, limits, dict(sdk_venv_options()))
+
+
+def network_note() -> str:
+    """How session plugins will reach the network, for the start-up line."""
+    isolation = settings.PLAYGROUND_NETWORK_ISOLATION
+    if isolation == "off":
+        return "proxy variables only (PLAYGROUND_NETWORK_ISOLATION=off)"
+    support = netjail.support()
+    if support.available:
+        return f"only through the egress proxy ({support.mode} namespaces)"
+    if isolation == "required":
+        return f"sessions refused: this machine cannot isolate them ({support.reason})"
+    return f"proxy variables only: this machine cannot isolate them ({support.reason})"
