@@ -139,3 +139,34 @@ class TestTheApi:
         response = api.post(base(provider), {"source": "prices"})
         assert response.status_code == 400
         assert "table" in response.json()["error"]["message"]
+
+    def test_an_inline_table_proposes_exact_prices_and_applies_them(
+        self, personas: Personas, provider: Provider
+    ) -> None:
+        from tests.sync.test_views import litellm_table
+
+        api = Caller(make_token(personas.bob, personas.team))
+        created = api.post(
+            base(provider),
+            {
+                "source": "prices",
+                "table": json.loads(litellm_table()),
+                "mapping": {"gateway-unknown-9": "model-002"},
+            },
+        )
+        assert created.status_code == 201, created.content
+        data = created.json()
+        assert [i["key"] for i in data["items"]] == [
+            "update:llm:model-000",
+            "update:llm:model-002",
+        ]
+        changes = {
+            c["field"]: (c["old"], c["new"]) for c in data["items"][0]["changes"]
+        }
+        assert changes["pricing.input"] == ("0.5", "2.5")
+        assert changes["pricing.output"] == ("1.5", "10")
+        applied = api.post(f"{created['Location']}/apply", {})
+        assert applied.status_code == 200, applied.content
+        spec = provider.models.get(model="model-000").spec
+        assert (spec["pricing"]["input"], spec["pricing"]["output"]) == ("2.5", "10")
+        assert spec["model_properties"]["context_size"] == 128000
