@@ -10,6 +10,7 @@ database: the studio's `sync` app stores proposals and applies them through
 - `items`: the proposal item every source produces (this module's contract);
 - `upstream`: model lists (new, gone, unchanged) and items adding models from
   a template and deprecating gone ones;
-- `prices`: LiteLLM tables parsed and mapped to Dify fields (Decimal units);
-- `apply`: items applied to a `PluginDocument`.
+- `prices/`: LiteLLM tables parsed and mapped to Dify fields (Decimal units);
+- `apply`: items applied to a `PluginDocument`;
+- `fetch`: the one egress-guarded GET both sources read through.
 """
