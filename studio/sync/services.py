@@ -260,6 +260,9 @@ def propose_from_prices(
         details={
             "unmatched": list(proposal.unmatched),
             "unpriced": list(proposal.unpriced),
+            "matched": dict(proposal.matched),
+            "notes": list(proposal.notes),
+            "skipped": [f"{s.id}: {s.reason}" for s in table.skipped][:200],
             "mapping": dict(mapping),
         },
     )

@@ -71,3 +71,29 @@ def test_checking_upstream_and_applying_some_items(
     assert proposal.applied_keys == ["add:llm:gpt-new-1", "deprecate:llm:model-001"]
     assert "gpt-new-2" not in {m.model for m in provider.models.all()}
     assert API_KEY not in page.content()
+
+
+def test_a_price_table_shows_model_by_model_before_applying(
+    page: Any, live_server: Any, provider: Provider, tmp_path: Any
+) -> None:
+    from tests.sync.test_views import litellm_table
+
+    table = tmp_path / "model_prices_and_context_window.json"
+    table.write_bytes(litellm_table())
+    base = live_server.url
+    log_in(page, base, "bob")
+    page.goto(f"{base}/providers/{provider.pk}/sync/")
+    page.set_input_files("input[name=table_file]", str(table))
+    page.fill("textarea[name=mapping]", "gateway-unknown-9 = model-002")
+    page.get_by_role("button", name="Read the table").click()
+    page.wait_for_url(re.compile(r"/sync/\d+/$"))
+    body = page.inner_text("main")
+    assert "model-000" in body and "model-002" in body
+    assert "2.5" in body and "128000" in body.replace(",", "")
+    matched = page.inner_text(".sync-details")
+    assert "llm:model-002 ← gateway-unknown-9" in matched  # the mapping, shown
+    check(page, "sync-prices-proposal")
+    page.get_by_role("button", name="Apply the ticked items").click()
+    page.get_by_text("Applied 2 items by bob").wait_for()
+    spec = provider.models.get(model="model-000").spec
+    assert spec["pricing"]["input"] == "2.5"
