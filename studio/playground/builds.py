@@ -9,9 +9,8 @@ from django.db.models import Max, QuerySet
 
 from studio.builds.models import Build
 from studio.catalog.models import Provider
-from studio.catalog.services import provider_files
+from studio.catalog.services import draft_checksum
 from studio.playground.sessions import PlaygroundError
-from studio.pluginfmt.checksum import files_checksum
 from studio.reviews.models import Revision
 
 
@@ -74,7 +73,7 @@ def choose_build(
     build = None
     if build_id.isdigit():
         build = builds.filter(pk=int(build_id)).first()
-    draft_sum = files_checksum(provider_files(provider))
+    draft_sum = draft_checksum(provider)
     if revision is not None:
         source_id = revision.source_id
         build = build if build and build.source_id == source_id else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 
 from studio.pluginfmt.package import read_zip
 
@@ -28,12 +29,20 @@ def checksum(package_bytes: bytes) -> str:
     return files_checksum(dict(entries))
 
 
-def files_checksum(files: dict[str, bytes]) -> str:
+def files_checksum(files: Mapping[str, bytes]) -> str:
     """The same checksum over already extracted files (path -> content)."""
+    return digests_checksum(
+        {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}
+    )
+
+
+def digests_checksum(digests: Mapping[str, str]) -> str:
+    """The same checksum from each file's hex SHA-256 (path -> digest), for
+    files whose digests are stored: no content has to be read."""
     data = bytearray()
-    for path in sorted(files, key=lambda p: p.encode("utf-8", "surrogateescape")):
+    for path in sorted(digests, key=lambda p: p.encode("utf-8", "surrogateescape")):
         data += hashlib.sha256(path.encode("utf-8", "surrogateescape")).digest()
-        data += hashlib.sha256(files[path]).digest()
+        data += bytes.fromhex(digests[path])
     return hashlib.sha256(data).hexdigest()
 
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.catalog.models import Provider, ProviderBaseline
-from studio.catalog.services import provider_files
-from studio.pluginfmt.checksum import files_checksum
+from studio.catalog.services import draft_checksum, provider_files
 from studio.pluginfmt.diff import (
     FileTextDiff,
     PluginDiff,
@@ -180,9 +179,10 @@ def revision_text_diff(*, base: Base | None, head: Revision) -> list[FileTextDif
 def draft_diff(*, provider: Provider, base: Base | None) -> PluginDiff:
     """What the working draft changes compared with `base` (DocumentError if
     the draft is unreadable)."""
-    files = provider_files(provider)
-    digest = files_checksum(files)
-    head = _views.get(digest, lambda: plugin_view(load_document(files)))
+    digest = draft_checksum(provider)  # the files are read only on a miss
+    head = _views.get(
+        digest, lambda: plugin_view(load_document(provider_files(provider)))
+    )
     return _diffs.get(
         (_checksum(base) if base is not None else "", digest),
         lambda: diff_views(base_view(base), head),

@@ -101,3 +101,24 @@ class TestProviderReverify:
                 "warnings": provider.warning_count,
             }
         ]
+
+
+def test_the_draft_checksum_is_read_from_the_stored_digests(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from studio.pluginfmt.checksum import files_checksum
+
+    provider = make_provider(personas.team, models=3)
+    with CaptureQueriesContext(connection) as queries:
+        digest = services.draft_checksum(provider)
+    assert len(queries) == 1 and "content" not in queries[0]["sql"]
+    assert digest == files_checksum(services.provider_files(provider))
+    services.provider_edit_files(
+        provider=provider,
+        lock_version=None,
+        change=lambda files: {**files, "NOTES.md": b"# more\n"},
+    )
+    changed = services.draft_checksum(provider)
+    assert changed != digest
+    assert changed == files_checksum(services.provider_files(provider))

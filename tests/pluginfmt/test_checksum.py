@@ -115,3 +115,13 @@ class TestUniqueIdentifier:
             "studio", "echo", "0.0.1", checksum(package(FILES))
         )
         assert IDENTIFIER_RE.fullmatch(identifier)
+
+
+def test_the_checksum_from_stored_digests_equals_the_one_from_contents() -> None:
+    import hashlib
+
+    from studio.pluginfmt.checksum import digests_checksum, files_checksum
+
+    files = {"b/ü.py": b"x = 1\n", "a.yaml": b"k: v\n", "_assets/i.svg": b"<svg/>"}
+    digests = {p: hashlib.sha256(c).hexdigest() for p, c in files.items()}
+    assert digests_checksum(digests) == files_checksum(files)
