@@ -38,7 +38,7 @@ from studio.pluginfmt.diff.levels import BUMP_FOR_LEVEL, LEVEL_RANK, Bump
 from studio.pluginfmt.document import PluginDocument
 from studio.pluginfmt.egress import EgressRefused
 from studio.pluginfmt.sync import prices
-from studio.pluginfmt.sync.apply import ApplyConflict, apply_items
+from studio.pluginfmt.sync.apply import ApplyConflict, apply_items, price_units
 from studio.pluginfmt.sync.items import SyncItem
 from studio.pluginfmt.sync.upstream import (
     DEFAULT_TYPES,
@@ -261,6 +261,7 @@ def propose_from_prices(
             "unmatched": list(proposal.unmatched),
             "unpriced": list(proposal.unpriced),
             "matched": dict(proposal.matched),
+            "units": price_units(doc, proposal.items),
             "notes": list(proposal.notes),
             "skipped": [f"{s.id}: {s.reason}" for s in table.skipped][:200],
             "mapping": dict(mapping),
@@ -301,7 +302,9 @@ def proposal_apply(
             result = provider_edit(
                 provider=provider,
                 lock_version=None,
-                change=lambda doc: apply_items(doc, items),
+                change=lambda doc: apply_items(
+                    doc, items, (proposal.details or {}).get("units")
+                ),
             )
         except ApplyConflict as conflict:
             current = Provider.objects.values_list("lock_version", flat=True).get(

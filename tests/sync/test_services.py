@@ -213,6 +213,39 @@ class TestApplying:
         assert proposal.status == SyncProposal.Status.OPEN
         assert not AuditEvent.objects.filter(action="sync-apply").exists()
 
+    def test_a_price_unit_edited_since_the_check_refuses_the_prices(
+        self, provider: Provider, personas: Personas
+    ) -> None:
+        from studio.pluginfmt.document.edits import set_spec
+        from studio.pluginfmt.sync import prices
+        from tests.sync.test_views import litellm_table
+
+        table = prices.parse_table(litellm_table())
+        proposal = services.propose_from_prices(
+            provider=provider, user=personas.bob, table=table, mapping={}
+        )
+        assert proposal.details["units"] == {"llm:model-000": "0.000001"}
+        # Meanwhile an author changes model-000's price unit alone (its prices
+        # now read per 1K tokens): the proposal's "2.5" was per 1M, and the
+        # prices themselves still hold the values it was computed from.
+        doc = catalog.provider_document(provider)
+        entry = next(e for e in doc.models if e.spec.model == "model-000")
+        data = entry.spec.to_data()
+        data["pricing"] = {**data["pricing"], "unit": "0.001"}
+
+        def change(d: Any) -> None:
+            target = next(e for e in d.models if e.spec.model == "model-000")
+            set_spec(target, data)
+
+        catalog.provider_edit(provider=provider, lock_version=None, change=change)
+        files = catalog.provider_files(provider)
+
+        with pytest.raises(services.SyncStale) as caught:
+            services.proposal_apply(proposal=proposal, user=personas.bob)
+
+        assert "the price unit is now 0.001" in str(caught.value)
+        assert catalog.provider_files(provider) == files
+
     def test_an_unrelated_edit_does_not_stop_the_apply(
         self, provider: Provider, upstream: MockUpstream, allow_loopback: None
     ) -> None:

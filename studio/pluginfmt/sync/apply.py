@@ -21,17 +21,18 @@ with `ApplyConflict` before changing anything.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from studio.pluginfmt.document import ModelEntry, ModelSpec, PluginDocument, type_key
 from studio.pluginfmt.document.edits import (
     new_model_path,
     position_names,
+    same_decimal,
     set_position,
     set_spec,
 )
 
-from .items import SyncItem
+from .items import PRICE_INPUT, PRICE_OUTPUT, SyncItem
 from .prices import StaleChange, apply_update
 
 
@@ -50,8 +51,32 @@ def _entry(doc: PluginDocument, model_type: str, model_id: str) -> ModelEntry | 
     return None
 
 
-def conflicts(doc: PluginDocument, items: Sequence[SyncItem]) -> list[str]:
-    """Why each item cannot be applied to `doc` as it is now (empty: all can)."""
+def price_units(doc: PluginDocument, items: Sequence[SyncItem]) -> dict[str, str]:
+    """The price unit each update item's new prices are in ("llm:gpt-4o" ->
+    "0.000001"), for models priced when the proposal is made: a proposal
+    keeps them so an apply after the unit was edited is refused."""
+    units = {}
+    for item in items:
+        if item.kind != "update_model" or not any(
+            c.field in (PRICE_INPUT, PRICE_OUTPUT) for c in item.changes
+        ):
+            continue
+        entry = _entry(doc, item.model_type, item.model)
+        pricing = entry.spec.to_data().get("pricing") if entry is not None else None
+        if isinstance(pricing, dict) and pricing.get("unit") is not None:
+            units[f"{item.model_type}:{item.model}"] = str(pricing["unit"])
+    return units
+
+
+def conflicts(
+    doc: PluginDocument,
+    items: Sequence[SyncItem],
+    units: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Why each item cannot be applied to `doc` as it is now (empty: all can).
+
+    `units` (from `price_units` when the proposal was made) are the price
+    units the items' new prices are in."""
     problems = []
     declared = {(e.type_key, str(e.spec.model or "")) for e in doc.models}
     adding: set[tuple[str, str]] = set()
@@ -71,16 +96,30 @@ def conflicts(doc: PluginDocument, items: Sequence[SyncItem]) -> list[str]:
         elif item.kind == "update_model":
             entry = _entry(doc, item.model_type, item.model)
             assert entry is not None
+            data = copy.deepcopy(entry.spec.to_data())
+            was = (units or {}).get(f"{item.model_type}:{item.model}")
+            pricing = data.get("pricing")
+            now = pricing.get("unit") if isinstance(pricing, dict) else None
+            if was is not None and (now is None or not same_decimal(now, was)):
+                problems.append(
+                    f"{item.model}: the price unit is now {now}, the proposal's "
+                    f"prices are per {was}"
+                )
+                continue
             try:  # on a copy: only says whether the item still fits
-                apply_update(copy.deepcopy(entry.spec.to_data()), item)
+                apply_update(data, item)
             except StaleChange as stale:
                 problems.append(f"{item.model}: {stale}")
     return problems
 
 
-def apply_items(doc: PluginDocument, items: Sequence[SyncItem]) -> None:
+def apply_items(
+    doc: PluginDocument,
+    items: Sequence[SyncItem],
+    units: Mapping[str, str] | None = None,
+) -> None:
     """Apply every item (ApplyConflict, and nothing changed, if one cannot be)."""
-    problems = conflicts(doc, items)
+    problems = conflicts(doc, items, units)
     if problems:
         raise ApplyConflict(problems)
     for item in items:
