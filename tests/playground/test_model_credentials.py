@@ -162,3 +162,55 @@ def test_a_session_of_a_revisions_older_build_says_so_and_is_not_superseded(
     # there does not end it.
     assert playground.end_superseded() == []
     assert len(playground.manager.sessions()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ci_tries_a_model_of_its_own_over_the_api(
+    custom_provider: Any, playground: Any, personas: Any
+) -> None:
+    from tests.api.conftest import make_token
+
+    token = make_token(personas.bob, personas.team)
+    headers = {"Authorization": f"Bearer {token}"}
+    api = Client()
+    base = f"/api/v1/providers/{custom_provider.pk}/playground/sessions"
+    credentials = {
+        "api_key": KEY,
+        "endpoint_url": "http://example.invalid/v1",
+        "mode": "chat",
+        "context_size": "4096",
+        "max_tokens_to_sample": "4096",
+    }
+
+    def start(**body: Any) -> Any:
+        return api.post(
+            base, json.dumps(body), content_type="application/json", headers=headers
+        )
+
+    refused = start(model="my-own-model", credentials={**credentials, "api_key": "x"})
+    assert refused.status_code == 400
+    assert "refused the model credentials" in refused.json()["error"]["message"]
+    started = start(model="my-own-model", model_type="llm", credentials=credentials)
+    assert started.status_code == 201, started.content
+    sid = started.json()["id"]
+    session = playground.manager.get(sid, str(personas.bob.pk))
+    assert (session.model, session.model_type) == ("my-own-model", "llm")
+
+    def say(model: str) -> Any:
+        return api.post(
+            f"{base}/{sid}/messages",
+            json.dumps({"model": model, "message": "red green blue"}),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    answer = say("my-own-model")
+    events = [
+        json.loads(line)
+        for line in b"".join(answer.streaming_content).splitlines()
+        if line
+    ]
+    assert events[-1]["event"] == "done" and events[-1]["error"] is None
+    assert "red green blue" in events[-1]["text"]
+    # Only the session's own model: the build's predefined one is refused.
+    assert say("llm-1").status_code == 400

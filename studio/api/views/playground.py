@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from studio.catalog.models import Role
 from studio.playground import chat, client
 from studio.playground.builds import latest_build, runnable_builds
-from studio.playground.models_info import build_document, models_of
+from studio.playground.models_info import session_models
 from studio.playground.sessions import PlaygroundError
 
 from ..errors import ApiError
@@ -37,6 +37,17 @@ class SessionCreate(BaseModel):
         description="`mock`: the studio's mock upstream; `endpoint`: the form's "
         "endpoint_url (internal addresses are refused).",
     )
+    model: str = Field(
+        default="",
+        max_length=255,
+        description="A model of your own (a provider declaring "
+        "`customizable-model`): its name; `credentials` are then the model "
+        "credential form's values, validated with validate_model_credentials, "
+        "and the session offers that one model.",
+    )
+    model_type: Literal[
+        "", "llm", "text-embedding", "rerank", "speech2text", "tts", "moderation"
+    ] = Field(default="", description="The type of `model` (llm when omitted).")
 
 
 class SessionOut(BaseModel):
@@ -115,12 +126,22 @@ def session_create(
     )
     if build is None:
         raise ApiError("not_found", "The provider has no succeeded build to try.")
+    if body.model.strip() and "customizable-model" not in (
+        provider.configurate_methods or []
+    ):
+        raise ApiError(
+            "invalid_request",
+            "This provider does not declare customizable-model: start a session "
+            "without `model`, with its provider credentials.",
+        )
     try:
         started = client.start_session(
             owner=_owner(request),
             build_id=build.pk,
             credentials=body.credentials,
             target=body.target,
+            model=body.model.strip(),
+            model_type=(body.model_type or "llm") if body.model.strip() else "",
         )
     except PlaygroundError as error:
         raise _api_error(error) from None
@@ -145,7 +166,7 @@ def session_message(
     get_provider_for_token(request, provider_id)
     _may_try(request)
     session = _session(request, provider_id, session_id)
-    models = models_of(build_document(session["build_id"]))
+    models = session_models(session)
     info = next(
         (m for m in models if m.model_type == "llm" and m.model == body.model), None
     )
