@@ -4,10 +4,7 @@ namespace), and what happens where a machine cannot isolate it."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -22,7 +19,10 @@ from studio.playground.egress_proxy import EgressProxy
 from studio.playground.sessions import Limits, PlaygroundError, SessionManager
 from studio.pluginfmt.driver import netjail
 from studio.pluginfmt.package import package
-from tests.playground.test_sessions import ROOT, alive, gone_within
+from tests.playground.test_sessions import (
+    assert_no_orphan_when_killed,
+    gone_within,
+)
 from tests.pluginfmt.echo_plugin import ECHO_FILES, LLM_PY
 
 # The echo plugin, except that "connect HOST:PORT" opens a raw TCP socket and
@@ -281,23 +281,7 @@ time.sleep(600)
 def test_no_orphan_is_left_by_a_killed_server_with_contained_plugins(
     echo_package: bytes,
 ) -> None:
-    owner = subprocess.Popen(
-        [sys.executable, "-c", OWNER],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert owner.stdout is not None
-        pid = int(owner.stdout.readline())
-        assert alive(pid)
-        owner.send_signal(signal.SIGKILL)
-        owner.wait()
-        assert gone_within(pid, 5)
-    finally:
-        if owner.poll() is None:
-            owner.kill()
-            owner.wait()
+    assert_no_orphan_when_killed(OWNER)
 
 
 # A stand-in plugin (no SDK) that asks the playground server's Unix socket for

@@ -130,6 +130,28 @@ def test_a_newer_build_ends_older_sessions(
     assert gone_within(session.plugin.pid, 5)
 
 
+def assert_no_orphan_when_killed(script: str) -> None:
+    """Run `script` (it starts a session and prints the plugin's pid), SIGKILL
+    it, and check the plugin process is gone within 5 s."""
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+        assert alive(pid)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+        assert gone_within(pid, 5)
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+
+
 OWNER = """
 import sys, time
 from pathlib import Path
@@ -149,23 +171,7 @@ time.sleep(600)
 def test_no_orphan_is_left_when_the_owning_process_is_killed(
     echo_package: bytes,
 ) -> None:
-    owner = subprocess.Popen(
-        [sys.executable, "-c", OWNER],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert owner.stdout is not None
-        pid = int(owner.stdout.readline())
-        assert alive(pid)
-        owner.send_signal(signal.SIGKILL)
-        owner.wait()
-        assert gone_within(pid, 5)
-    finally:
-        if owner.poll() is None:
-            owner.kill()
-            owner.wait()
+    assert_no_orphan_when_killed(OWNER)
 
 
 STUBBORN = r"""
