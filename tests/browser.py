@@ -120,3 +120,14 @@ def wide_elements(page) -> list[str]:
 def nameless_buttons(page) -> list[str]:
     """The buttons of the page without an accessible name (hidden ones too)."""
     return page.evaluate(_NAMELESS_JS)
+
+
+def check_themes(page, name: str) -> None:
+    """In light then dark (left light): nothing scrolls sideways, every button
+    has a name, and a screenshot `NAME-light` / `NAME-dark` is saved."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert wide_elements(page) == [], scheme
+        assert nameless_buttons(page) == [], scheme
+        screenshot(page, f"{name}-{scheme}")
+    page.emulate_media(color_scheme="light")

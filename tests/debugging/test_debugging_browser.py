@@ -14,11 +14,9 @@ from studio.builds.models import Build
 from studio.debugging import services
 from studio.debugging.models import DebugSession
 from tests.browser import (
+    check_themes,
     chromium_page,
     log_in,
-    nameless_buttons,
-    screenshot,
-    wide_elements,
 )
 from tests.debugging.fake_daemon import FakeDaemon
 
@@ -29,14 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def page(live_server: Any) -> Iterator[Any]:
     with chromium_page(width=1280, height=800) as page:
         yield page
-
-
-def check_page(page: Any, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        assert wide_elements(page) == [], scheme
-        assert nameless_buttons(page) == [], scheme
-        screenshot(page, f"{name}-{scheme}")
 
 
 class TestDebuggingInTheBrowser:
@@ -59,7 +49,7 @@ class TestDebuggingInTheBrowser:
         page.fill("#id_key", "whatever")
         page.get_by_role("button", name="Start debugging").click()
         page.get_by_text("is a private address").wait_for()
-        check_page(page, "debug-start-refused-address")
+        check_themes(page, "debug-start-refused-address")
 
         settings.DEBUG_EGRESS_ALLOW = ["127.0.0.1"]
         with FakeDaemon("the-right-key") as daemon:
@@ -76,7 +66,7 @@ class TestDebuggingInTheBrowser:
             page.get_by_text("refused the key").wait_for(timeout=30_000)
             worker.join(30)
         assert page.get_by_role("button", name="Stop").count() == 0
-        check_page(page, "debug-session-refused")
+        check_themes(page, "debug-session-refused")
 
         connected = DebugSession.objects.create(
             build=build,
@@ -100,7 +90,7 @@ class TestDebuggingInTheBrowser:
         )
         page.goto(f"{base}/debug/{connected.pk}/")
         page.get_by_role("button", name="Stop").wait_for()
-        check_page(page, "debug-session-connected")
+        check_themes(page, "debug-session-connected")
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("Stopping: the worker ends").wait_for(timeout=5_000)
         connected.refresh_from_db()

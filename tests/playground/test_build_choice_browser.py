@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium_page, log_in
+from tests.browser import check_themes, chromium_page, log_in
 from tests.factories import add_llm_models
 from tests.playground.test_model_credentials import custom_provider
-from tests.playground.test_try_browser import check
 
 __all__ = ["custom_provider"]
 
@@ -36,7 +35,7 @@ def test_build_the_draft_now_in_the_browser(
     page.locator("#try-pending").wait_for()
     queued = built_provider.builds.latest("pk")
     assert f"Build #{queued.pk} is queued" in page.inner_text("#try-pending")
-    check(page, "playground-build-now")
+    check_themes(page, "playground-build-now")
     run_published()
     # The page polls itself: the new build is offered without a reload.
     page.locator("#try-pending").wait_for(state="detached", timeout=10_000)
@@ -72,7 +71,7 @@ def test_a_model_of_ones_own_in_the_browser(
         )
     page.fill("#try-model-name", "my-own-model")
     page.fill("input[name=cred-api_key]", "good-key")
-    check(page, "playground-model-credentials")
+    check_themes(page, "playground-model-credentials")
     page.get_by_role("button", name="Start session").click()
     page.get_by_role("heading", name="Chat").wait_for()
     which = " ".join(page.inner_text("#try-session-which").split())
@@ -98,7 +97,7 @@ def test_a_teams_debugging_hosts_in_the_browser(
     assert "“10.0.0.0/33” is not a CIDR network" in page.inner_text(
         "#debug-hosts-error"
     )
-    check(page, "team-debug-hosts")
+    check_themes(page, "team-debug-hosts")
     page.fill("#debug-hosts", "dify.corp.internal:5003\n10.20.0.0/16")
     page.get_by_role("button", name="Save debugging hosts").click()
     page.get_by_text("Saved: 2 debugging hosts").wait_for()

@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 
 from tests.browser import (
+    check_themes,
     chromium_page,
     log_in,
-    nameless_buttons,
-    screenshot,
-    wide_elements,
 )
 
 
@@ -22,14 +20,6 @@ from tests.browser import (
 def page(live_server: Any) -> Iterator[Any]:
     with chromium_page(width=1280, height=800) as page:
         yield page
-
-
-def check(page: Any, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        assert wide_elements(page) == [], scheme
-        assert nameless_buttons(page) == [], scheme
-        screenshot(page, f"{name}-{scheme}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +32,7 @@ def test_trying_a_provider_in_the_browser(
     page.goto(f"{base}/providers/{provider.pk}/")
     page.get_by_role("link", name="Try it").click()
     page.wait_for_url(re.compile(r"/try/$"))
-    check(page, "playground-start")
+    check_themes(page, "playground-start")
 
     # A wrong key: the plugin's own credential error, nothing started.
     page.fill("input[name=cred-api_key]", "sk-wrong")
@@ -72,7 +62,7 @@ def test_trying_a_provider_in_the_browser(
     expected = Decimal("0.0000005") * prompt + Decimal("0.0000015") * completion
     cost = page.locator("#fig-cost").inner_text()
     assert Decimal(cost.split()[0]) == expected and cost.endswith("USD")
-    check(page, "playground-chat")
+    check_themes(page, "playground-chat")
 
     page.fill("#embed-1", "the same words")
     page.fill("#embed-2", "other words entirely")
@@ -85,7 +75,7 @@ def test_trying_a_provider_in_the_browser(
     page.get_by_role("button", name="Rerank").click()
     page.locator("#rerank-scores").wait_for()
     assert page.locator("#rerank-scores tbody tr").count() == 2
-    check(page, "playground-embed-rerank")
+    check_themes(page, "playground-embed-rerank")
     print("wrong key:", wrong)
 
     page.get_by_role("button", name="End session").click()
@@ -169,4 +159,4 @@ def test_the_panels_keep_their_results_side_by_side(
     page.locator("#fig-cost").wait_for()
     assert page.locator("#embed-similarity").is_visible()
     page.locator("#moderate-title").scroll_into_view_if_needed()
-    check(page, "playground-panels")
+    check_themes(page, "playground-panels")

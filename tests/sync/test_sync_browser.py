@@ -13,11 +13,9 @@ from studio.builds.mock_upstream import MockUpstream
 from studio.catalog.models import Provider
 from studio.sync.models import SyncProposal
 from tests.browser import (
+    check_themes,
     chromium_page,
     log_in,
-    nameless_buttons,
-    screenshot,
-    wide_elements,
 )
 from tests.sync.conftest import API_KEY
 
@@ -28,15 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def page(live_server: Any) -> Iterator[Any]:
     with chromium_page(width=1280, height=800) as page:
         yield page
-
-
-def check(page: Any, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        assert wide_elements(page) == [], scheme
-        assert nameless_buttons(page) == [], scheme
-        screenshot(page, f"{name}-{scheme}")
-    page.emulate_media(color_scheme="light")
 
 
 def test_checking_upstream_and_applying_some_items(
@@ -55,13 +44,13 @@ def test_checking_upstream_and_applying_some_items(
     page.fill("#id_base_url", upstream.url)
     page.fill("#id_api_key", API_KEY)
     page.select_option("#id_template_llm", "model-002")
-    check(page, "sync-page")
+    check_themes(page, "sync-page")
     page.get_by_role("button", name="Check upstream").click()
     page.wait_for_url(re.compile(r"/sync/\d+/$"))
     heading = page.get_by_role("heading", name=re.compile("Proposal"))
     assert "2 new models, 1 model gone upstream" in heading.inner_text()
     assert page.locator("input[name=keys]:checked").count() == 3
-    check(page, "sync-proposal")
+    check_themes(page, "sync-proposal")
 
     page.locator("input[value='add:llm:gpt-new-2']").uncheck()
     page.get_by_role("button", name="Apply the ticked items").click()
@@ -92,7 +81,7 @@ def test_a_price_table_shows_model_by_model_before_applying(
     assert "2.5" in body and "128000" in body.replace(",", "")
     matched = page.inner_text(".sync-details")
     assert "llm:model-002 ← gateway-unknown-9" in matched  # the mapping, shown
-    check(page, "sync-prices-proposal")
+    check_themes(page, "sync-prices-proposal")
     page.get_by_role("button", name="Apply the ticked items").click()
     page.get_by_text("Applied 2 items by bob").wait_for()
     spec = provider.models.get(model="model-000").spec
