@@ -37,14 +37,13 @@ def best(run: Callable[[], Any]) -> tuple[float, Any]:
     return min(times), result
 
 
-def main() -> None:
-    from studio.pluginfmt.document import dump_document, load_document
-    from studio.pluginfmt.document.specs import model_type_of
+def biggest_plugin() -> tuple[str, dict[str, bytes]]:
+    """The corpus plugin declaring the most models: (folder name, files)."""
+    from studio.pluginfmt.document import load_document
     from studio.pluginfmt.readers import read_folder
-    from studio.pluginfmt.sync.prices import parse_table, price_items, update_entry
 
-    plugins = {}
-    counts = {}
+    plugins: dict[str, dict[str, bytes]] = {}
+    counts: dict[str, int] = {}
     for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
         try:
             plugins[folder.name] = dict(read_folder(str(folder)))
@@ -52,7 +51,15 @@ def main() -> None:
         except (OSError, ValueError):  # not a plugin the reader or loader takes
             continue
     name = max(counts, key=counts.__getitem__)
-    files = plugins[name]
+    return name, plugins[name]
+
+
+def main() -> None:
+    from studio.pluginfmt.document import dump_document, load_document
+    from studio.pluginfmt.document.specs import model_type_of
+    from studio.pluginfmt.sync.prices import parse_table, price_items, update_entry
+
+    name, files = biggest_plugin()
     doc = load_document(files)
     provider = doc.provider.spec.provider or name
 
@@ -107,7 +114,7 @@ def main() -> None:
 
     apply_time, _ = best(apply_all)
     load_time, _ = best(lambda: load_document(files))
-    print(f"plugin {name}: {counts[name]} models, {priced} llm/text-embedding")
+    print(f"plugin {name}: {len(doc.models)} models, {priced} llm/text-embedding")
     print(
         f"table: {len(parsed.entries)} entries, {len(content) / 1e6:.2f} MB, "
         f"{len(parsed.skipped)} skipped"

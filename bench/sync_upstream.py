@@ -16,31 +16,17 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = ROOT.parent / "shared" / "corpus" / "official-models"
 LISTED = 1000
-RUNS = 5
-
-
-def best(run: Callable[[], Any]) -> tuple[float, Any]:
-    times = []
-    result = None
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:
+    from bench.sync_prices import best, biggest_plugin
     from studio.pluginfmt.document import dump_document, load_document
-    from studio.pluginfmt.readers import read_folder
     from studio.pluginfmt.sync.apply import apply_items
     from studio.pluginfmt.sync.upstream import (
         compare_models,
@@ -49,16 +35,7 @@ def main() -> None:
         upstream_items,
     )
 
-    counts: dict[str, int] = {}
-    plugins: dict[str, dict[str, bytes]] = {}
-    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
-        try:
-            plugins[folder.name] = dict(read_folder(str(folder)))
-            counts[folder.name] = len(load_document(plugins[folder.name]).models)
-        except (OSError, ValueError):
-            continue
-    name = max(counts, key=counts.__getitem__)
-    files = plugins[name]
+    name, files = biggest_plugin()
     doc = load_document(files)
     llms = declared_ids(doc, "llm")
     kept = llms[::2]
