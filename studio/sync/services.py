@@ -339,9 +339,9 @@ def proposal_discard(*, proposal: SyncProposal) -> None:
     updated = SyncProposal.objects.filter(
         pk=proposal.pk, status=SyncProposal.Status.OPEN
     ).update(status=SyncProposal.Status.DISCARDED)
+    proposal.refresh_from_db()
     if not updated:
         raise SyncError(f"This proposal was already {proposal.status}.")
-    proposal.refresh_from_db()
 
 
 # ---------------------------------------------------------------- drift watch
@@ -534,7 +534,13 @@ def run_due_watches() -> int:
         ).update(last_run_at=timezone.now())
         if claimed:
             watch.refresh_from_db()
-            watch_run(watch)
+            try:
+                watch_run(watch)
+            except Exception as error:  # one broken watch must not stop the rest
+                log.exception("sync watch %s crashed", watch.pk)
+                SyncWatch.objects.filter(pk=watch.pk).update(
+                    last_result=f"failed: {type(error).__name__}: {error}"[:500]
+                )
             ran += 1
     return ran
 

@@ -180,6 +180,21 @@ class TestRefusals:
         assert "refused the API key (HTTP 401)" in str(caught.value)
         assert "sk-wrong-secret" not in str(caught.value)
 
+    @pytest.mark.parametrize("key", ["ключ-секрет", "sk-one\r\nX-Injected: 1"])
+    def test_a_key_http_cannot_carry_is_a_clear_error_without_the_key(
+        self,
+        provider: Provider,
+        upstream: MockUpstream,
+        allow_loopback: None,
+        key: str,
+    ) -> None:
+        with pytest.raises(services.SyncError) as caught:
+            propose(provider, upstream, api_key=key)
+        assert "characters HTTP does not carry" in str(caught.value)
+        assert key not in str(caught.value)
+        assert upstream.requests == []
+        assert SyncProposal.objects.count() == 0
+
     def test_a_template_that_is_not_declared_is_refused(
         self, provider: Provider, upstream: MockUpstream, allow_loopback: None
     ) -> None:

@@ -479,3 +479,60 @@ class TestThePriceTableForm:
         assert large.status_code == 400
         assert "larger than" in large.content.decode()
         assert not SyncProposal.objects.exists()
+
+
+ROUTES = [
+    ("get", "page", False),
+    ("post", "check-upstream", False),
+    ("post", "check-prices", False),
+    ("post", "watch", False),
+    ("get", "proposal", True),
+    ("post", "proposal-apply", True),
+    ("post", "proposal-discard", True),
+]
+
+
+class TestEveryRoute:
+    """Each Sync route: anonymous → login, another team → 404, a viewer's
+    write → 403, and nothing changed by any of them."""
+
+    @pytest.fixture
+    def proposal(self, provider: Provider) -> SyncProposal:
+        from studio.pluginfmt.sync import prices
+
+        return services.propose_from_prices(
+            provider=provider,
+            user=None,
+            table=prices.parse_table(litellm_table()),
+            mapping={},
+        )
+
+    @pytest.mark.parametrize(("method", "name", "of_proposal"), ROUTES)
+    def test_isolation(
+        self,
+        client: Client,
+        personas: Personas,
+        provider: Provider,
+        proposal: SyncProposal,
+        method: str,
+        name: str,
+        of_proposal: bool,
+    ) -> None:
+        target = url(provider, name, *([proposal.pk] if of_proposal else []))
+        files = catalog.provider_files(provider)
+
+        anonymous = getattr(client, method)(target)
+        assert anonymous.status_code == 302
+        assert "/accounts/login/" in anonymous["Location"]
+
+        other = getattr(as_user(client, personas.mallory), method)(target)
+        assert other.status_code == 404
+
+        if method == "post":
+            viewer = as_user(client, personas.victor).post(target)
+            assert viewer.status_code == 403
+        proposal.refresh_from_db()
+        assert proposal.status == "open"
+        assert not SyncWatch.objects.exists()
+        assert SyncProposal.objects.count() == 1
+        assert catalog.provider_files(provider) == files

@@ -131,6 +131,37 @@ class TestTheSchedule:
         )
         assert tasks.sync_watches_run() == 1
 
+    def test_a_watch_that_crashes_does_not_stop_the_others(
+        self,
+        watch: SyncWatch,
+        provider: Provider,
+        personas: Personas,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from tests.factories import make_provider
+
+        other = SyncWatch.objects.create(
+            provider=make_provider(personas.team, "second", models=3),
+            enabled=True,
+            interval_hours=6,
+            source="upstream",
+            base_url=watch.base_url,
+            credential_token=watch.credential_token,
+        )
+        real = services.watch_run
+
+        def crash_first(w: SyncWatch) -> Any:
+            if w.pk == watch.pk:
+                raise RuntimeError("boom")
+            return real(w)
+
+        monkeypatch.setattr(services, "watch_run", crash_first)
+        assert tasks.sync_watches_run() == 2
+        watch.refresh_from_db()
+        other.refresh_from_db()
+        assert watch.last_result == "failed: RuntimeError: boom"
+        assert other.last_result.startswith("drift:")
+
     def test_a_disabled_watch_never_runs(self, watch: SyncWatch) -> None:
         SyncWatch.objects.filter(pk=watch.pk).update(enabled=False)
         assert tasks.sync_watches_run() == 0

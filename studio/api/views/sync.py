@@ -4,11 +4,11 @@ proposal, apply it (all or some items) — for teams that run upkeep from CI."""
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
 from django.urls import reverse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studio.sync import services as sync_services
 from studio.sync.models import SyncProposal
@@ -40,8 +40,10 @@ class ProposalCreate(BaseModel):
         default=None, description="A LiteLLM table (the JSON object itself)."
     )
     table_url: str = Field(default="", max_length=500)
-    mapping: dict[str, str] = Field(
-        default_factory=dict, description="Table id → model id, for ids that differ."
+    mapping: dict[str, Annotated[str, StringConstraints(max_length=255)]] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="Table id → model id, for ids that differ (at most 1000).",
     )
 
 

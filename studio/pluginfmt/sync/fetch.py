@@ -45,11 +45,17 @@ class FetchError(ValueError):
     is the HTTP status of an answer that was not 200 (None otherwise)."""
 
     def __init__(
-        self, message: str, *, refused: bool = False, status: int | None = None
+        self,
+        message: str,
+        *,
+        refused: bool = False,
+        status: int | None = None,
+        too_large: bool = False,
     ) -> None:
         super().__init__(message)
         self.refused = refused
         self.status = status
+        self.too_large = too_large
 
 
 def size_text(count: int) -> str:
@@ -191,6 +197,15 @@ def _get_once(
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:
             raise FetchError(f"{destination.host}: {_reason(error)}") from None
+        except (UnicodeError, ValueError):
+            # http.client refuses a header or path it cannot send (a key
+            # with non-Latin-1 characters or a line break, a raw non-ASCII
+            # path): say so without echoing the value, which may be a key.
+            raise FetchError(
+                "the request cannot be sent: a header (the API key?) or the URL's "
+                "path holds characters HTTP does not carry (non-ASCII or a line "
+                "break)"
+            ) from None
         status = response.status
         if status in (301, 302, 303, 307, 308):
             location = response.getheader("Location")
@@ -207,7 +222,8 @@ def _get_once(
         if length and length.isdigit() and int(length) > max_bytes:
             raise FetchError(
                 f"{url} is {size_text(int(length))}; the studio reads at most "
-                f"{size_text(max_bytes)}"
+                f"{size_text(max_bytes)}",
+                too_large=True,
             )
         return None, _read_capped(response, url, max_bytes, deadline)
     finally:
@@ -258,7 +274,8 @@ def _read_capped(
         if total > max_bytes:
             raise FetchError(
                 f"{url} is larger than {size_text(max_bytes)}, the most the "
-                "studio reads; nothing was read"
+                "studio reads; nothing was read",
+                too_large=True,
             )
         chunks.append(chunk)
 

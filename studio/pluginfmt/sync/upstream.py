@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from studio.pluginfmt.diff.levels import Level
 from studio.pluginfmt.document import PluginDocument, model_type_of, type_key
 from studio.pluginfmt.document.edits import i18n_text, ordered_ids
-from studio.pluginfmt.egress import EgressRefused, Resolver, check_url, system_resolver
+from studio.pluginfmt.egress import EgressRefused, Resolver, system_resolver
 from studio.pluginfmt.verify.model_ids import MAX_MODEL_ID
 
 from .fetch import FetchError, guarded_get
@@ -333,7 +333,6 @@ def fetch_bytes(
     redirects are re-checked and the key is not sent to another host).
     EgressRefused for a refused destination, UpstreamError otherwise."""
     allow = list(allow)
-    check_url(url, allow=allow, resolver=resolver, setting="SYNC_EGRESS_ALLOW")
     headers = {"Accept": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
@@ -355,7 +354,7 @@ def fetch_bytes(
             raise UpstreamError(
                 f"{_shown(url)} refused the API key (HTTP {error.status})"
             ) from None
-        if "larger than" in str(error) or "the studio reads at most" in str(error):
+        if error.too_large:
             raise UpstreamError(
                 f"{what} is larger than {max_bytes // 1024} KiB; refused"
             ) from None

@@ -941,3 +941,19 @@ class TestGuardedGet:
     def test_credentials_in_the_url_are_refused(self) -> None:
         with pytest.raises(FetchError, match="not in the URL"):
             guarded_get("https://user:pw@example.com/", max_bytes=100)
+
+
+def test_numbers_out_of_any_sensible_range_skip_their_entry() -> None:
+    from studio.pluginfmt.sync.prices import parse_table
+
+    table = parse_table(
+        b'{"a": {"input_cost_per_token": 1e1000000},'
+        b' "b": {"input_cost_per_token": 1e-1000000},'
+        b' "c": {"max_input_tokens": 1e5000},'
+        b' "d": {"input_cost_per_token": 2.5e-06, "max_input_tokens": 128000}}'
+    )
+    assert list(table.entries) == ["d"]
+    reasons = {s.id: s.reason for s in table.skipped}
+    assert "out of any sensible range" in reasons["a"]
+    assert "out of any sensible range" in reasons["b"]
+    assert "too large" in reasons["c"]

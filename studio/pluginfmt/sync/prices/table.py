@@ -132,10 +132,16 @@ def _entry(entry_id: str, value: Any) -> PriceEntry:
         number = _number(value, name)
         if number is not None and number < 0:
             raise ValueError(f"{name} is negative ({number})")
+        if number is not None and number and not -30 <= number.adjusted() <= 6:
+            # A price per token outside 1e-30..1e6 is a typo, and its
+            # conversion would overflow or write a thousand-digit price.
+            raise ValueError(f"{name} is out of any sensible range ({number:.3e})")
         costs[name] = number
     tokens: dict[str, int | None] = {}
     for name in _TOKEN_FIELDS:
         number = _number(value, name)
+        if number is not None and number.adjusted() > 12:
+            raise ValueError(f"{name} is too large ({number:.3e} tokens)")
         if number is not None and (number <= 0 or number != number.to_integral()):
             raise ValueError(f"{name} must be a positive whole number, not {number}")
         tokens[name] = None if number is None else int(number)
