@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from studio.lib.http import whole_number
+
 DEFAULT_PORT = 5003
 
 
@@ -57,6 +59,7 @@ class DebugStartForm(forms.Form):
         return host, port
 
     def _port(self, raw: str) -> int:
-        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        port = whole_number(raw, digits=5)
+        if port is None or not 1 <= port <= 65535:
             raise forms.ValidationError("The port must be a number from 1 to 65535.")
-        return int(raw)
+        return port

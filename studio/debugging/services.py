@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from studio.builds.keys import KeyUnreadable, decrypt_private_key, encrypt_private_key
 from studio.builds.models import Build
+from studio.lib.http import whole_number
 from studio.lib.queue import QueueUnavailable, queue_after_commit, require_broker
 from studio.pluginfmt import sdkenv
 from studio.pluginfmt.egress import EgressRefused, check_host
@@ -90,7 +91,7 @@ def parse_debug_hosts(text: str) -> list[str]:
         if (
             problem is None
             and port
-            and not (port.isdigit() and 1 <= int(port) <= 65535)
+            and not 1 <= (whole_number(port, digits=5) or 0) <= 65535
         ):
             problem = f"has port {port}, not a TCP port (1-65535)"
         if problem is not None:

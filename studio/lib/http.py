@@ -56,3 +56,13 @@ def render_polling(
         html = render_to_string(f"{template}#{partial}", context, request=request)
         return HttpResponseStopPolling(html)
     return render_page(request, template, context, partial=partial)
+
+
+def whole_number(text: str, *, digits: int = 18) -> int | None:
+    """`text` as a non-negative whole number written in ASCII digits (at most
+    `digits` of them), else None. Unlike `str.isdigit()` alone, a "²" (a
+    digit to Unicode, not to `int`) is refused, not a ValueError later."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None

@@ -10,6 +10,7 @@ from django.db.models import Max, QuerySet
 from studio.builds.models import Build
 from studio.catalog.models import Provider
 from studio.catalog.services import draft_checksum
+from studio.lib.http import whole_number
 from studio.playground.sessions import PlaygroundError
 from studio.reviews.models import Revision
 
@@ -63,16 +64,18 @@ def choose_build(
 ) -> Choice:
     """The build to try: `?build=ID`, else the revision's, else the newest."""
     revision = None
-    if revision_number.isdigit():
+    number = whole_number(revision_number, digits=9)
+    if number is not None:
         revision = (
-            Revision.objects.filter(provider=provider, number=int(revision_number))
+            Revision.objects.filter(provider=provider, number=number)
             .select_related("source")
             .first()
         )
     builds = runnable_builds().filter(provider=provider).select_related("source")
     build = None
-    if build_id.isdigit():
-        build = builds.filter(pk=int(build_id)).first()
+    pk = whole_number(build_id)
+    if pk is not None:
+        build = builds.filter(pk=pk).first()
     draft_sum = draft_checksum(provider)
     if revision is not None:
         source_id = revision.source_id

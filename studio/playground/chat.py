@@ -32,11 +32,17 @@ CAPS = {
 }
 
 
+# The page carries the conversation in a hidden field; a longer one is dropped.
+MAX_HISTORY_CHARS = 200_000
+
+
 def parse_history(raw: str) -> list[dict[str, str]]:
     """The conversation so far, from the page's hidden field; junk is dropped."""
+    if len(raw) > MAX_HISTORY_CHARS:
+        return []
     try:
         data = json.loads(raw or "[]")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deep
         return []
     history = []
     for item in data if isinstance(data, list) else []:
@@ -65,6 +71,8 @@ def parameters(info: ModelInfo, posted: Mapping[str, Any]) -> dict[str, Any]:
                 number = float(raw)
             except ValueError:
                 continue
+            if not math.isfinite(number):
+                continue  # "1e400", "nan": no number Dify would send
             values[control.name] = int(number) if control.step == "1" else number
         elif raw:
             values[control.name] = raw

@@ -6,7 +6,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.playground.builds import package_of
+from studio.playground.builds import package_of, runnable_builds
+from studio.playground.sessions import PlaygroundError
 from studio.pluginfmt.document import PluginDocument, load_document, model_type_of
 from studio.pluginfmt.readers import read_package
 
@@ -213,10 +214,30 @@ def own_model(session: dict[str, Any]) -> ModelInfo | None:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _build_models(build_id: int, checksum: str) -> tuple[ModelInfo, ...]:
+    return tuple(models_of(build_document(build_id)))
+
+
+def build_models(build_id: int) -> list[ModelInfo]:
+    """The models a build declares, read from its package once per process
+    (kept by id and package checksum: a build never changes); [] when the
+    build or its package is gone (pruned)."""
+    checksum = (
+        runnable_builds().filter(pk=build_id).values_list("checksum", flat=True).first()
+    )
+    if checksum is None:
+        return []
+    try:
+        return list(_build_models(build_id, checksum))
+    except (PlaygroundError, OSError):
+        return []
+
+
 def session_models(session: dict[str, Any]) -> list[ModelInfo]:
     """The models a session may call: its own model when it was started with
     model credentials, else every model the build declares."""
     own = own_model(session)
     if own is not None:
         return [own]
-    return models_of(build_document(session["build_id"]))
+    return build_models(session["build_id"])

@@ -222,11 +222,15 @@ def chat_send(
         problem = "Type a message to send."
     if tools_text and not problem:
         try:
+            if len(tools_text) > chat.MAX_TEXT:
+                raise ValueError(f"longer than {chat.MAX_TEXT:,} characters")
             tools = json.loads(tools_text)
             if isinstance(tools, dict):
                 tools = [tools]
             if not isinstance(tools, list):
                 raise ValueError("a tool is a JSON object")
+        except RecursionError:
+            problem = "The tools are not valid JSON: nested too deeply"
         except ValueError as error:
             problem = f"The tools are not valid JSON: {error}"
     if not problem:
@@ -257,7 +261,19 @@ def chat_send(
     events = client.invoke(request.user.pk, session_id, data)
     if "text/event-stream" in request.headers.get("Accept", ""):
         return _stream(events, info, history, message)
-    outcome = chat.finish(events, info)
+    try:
+        outcome = chat.finish(events, info)
+    except PlaygroundError as error:
+        # The session ended meanwhile, or the server refused the request.
+        return _page(
+            request,
+            provider,
+            membership,
+            session_id=session_id,
+            posted=request.POST,
+            notice=error.message,
+            status=error.status if 400 <= error.status < 600 else 502,
+        )
     outcome.request = _short(outcome.request)
     return _page(
         request,

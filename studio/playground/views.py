@@ -25,13 +25,13 @@ from studio.lib.http import (
     AuthedHttpRequest,
     redirect_page,
     render_page,
+    whole_number,
 )
 from studio.playground import chat, client
 from studio.playground.builds import choose_build, revision_of_build, runnable_builds
 from studio.playground.models_info import (
     ModelInfo,
-    build_document,
-    models_of,
+    build_models,
     panel_lists,
     session_models,
 )
@@ -106,7 +106,7 @@ def _page(
         tried = runnable_builds().filter(pk=session["build_id"]).first()
         session_revision = revision_of_build(tried) if tried else None
     elif build is not None:
-        models = models_of(build_document(build.pk))
+        models = build_models(build.pk)
     form = _start_form(provider, asked)
     preview = (
         credential_preview(provider, form, posted)
@@ -181,7 +181,7 @@ def build_now(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
     revision = None
     if number:
         revision = Revision.objects.filter(
-            provider=provider, number=int(number) if number.isdigit() else 0
+            provider=provider, number=whole_number(number, digits=9) or 0
         ).first()
         if revision is None:
             raise Http404("no such revision")
@@ -240,10 +240,10 @@ def session_start(request: AuthedHttpRequest, provider_id: int) -> HttpResponse:
             "authors and reviewers may.",
             status=403,
         )
-    build_text = request.POST.get("build", "")
+    build_pk = whole_number(request.POST.get("build", ""))
     build = (
-        runnable_builds().filter(provider=provider, pk=int(build_text)).first()
-        if build_text.isdigit()
+        runnable_builds().filter(provider=provider, pk=build_pk).first()
+        if build_pk is not None
         else None
     )
     if build is None:

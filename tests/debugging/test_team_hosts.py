@@ -161,3 +161,16 @@ class TestSessions:
                 port=5003,
                 key="k",
             )
+
+
+def test_a_port_that_is_a_digit_only_to_unicode_is_a_clear_error() -> None:
+    from studio.debugging.forms import DebugStartForm
+
+    with pytest.raises(ValueError) as caught:
+        services.parse_debug_hosts("dify.corp.internal:²")
+    assert "not a TCP port (1-65535)" in str(caught.value)
+    form = DebugStartForm(
+        data={"address": "dify.example.com:²", "key": "k", "build": "1"}, builds=[]
+    )
+    assert not form.is_valid()
+    assert "The port must be a number from 1 to 65535." in str(form.errors["address"])

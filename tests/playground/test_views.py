@@ -267,3 +267,40 @@ def test_where_plugins_cannot_be_isolated_the_page_says_so_or_refuses(
     assert "PLAYGROUND_NETWORK_ISOLATION=required" in html
     assert "cannot isolate them: simulated" in html
     assert playground.manager.sessions() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_odd_input_gets_a_clear_answer_never_a_500(
+    built_provider: Any, playground: Any, personas: Any, storage: Path
+) -> None:
+    client = login(Client(), personas.bob)
+    try_url = reverse("playground:try", args=[built_provider.pk])
+    # "²" is a digit to str.isdigit() but not to int().
+    assert client.get(f"{try_url}?build=²&revision=²").status_code == 200
+    odd_build = client.post(
+        reverse("playground:session-start", args=[built_provider.pk]),
+        {"build": "²", "cred-api_key": KEY, "target": "mock"},
+    )
+    assert odd_build.status_code == 400
+    assert "Choose a succeeded build to try." in odd_build.content.decode()
+
+    sid = session_id(start(client, built_provider))
+    chat_url = reverse("playground:chat", args=[built_provider.pk, sid])
+    deep = "[" * 100_000
+    for fields, expected in [
+        ({"tools": deep}, "The tools are not valid JSON"),
+        ({"history": deep, "use-temperature": "on", "param-temperature": "1e400"}, ""),
+    ]:
+        response = client.post(
+            chat_url, {"model": "chat-1", "message": "one two three", **fields}
+        )
+        assert response.status_code in (200, 400), response.status_code
+        assert expected in response.content.decode()
+    answered = client.post(chat_url, {"model": "chat-1", "message": "one two three"})
+    assert "echo: one two three" in answered.content.decode()
+
+    # The session ended meanwhile: a 404 page, not a traceback.
+    playground.manager.end(sid)
+    ended = client.post(chat_url, {"model": "chat-1", "message": "still there?"})
+    assert ended.status_code == 404
+    assert "There is nothing here" in ended.content.decode()
