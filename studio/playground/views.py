@@ -148,9 +148,15 @@ def _page(
         notice=notice,
         **extra,
     )
-    # While a build runs, the page polls itself (#try-pending); once it
-    # ended the poll's answer has no #try-pending and polling stops.
-    return render_page(request, PAGE, context, status=status, partial=partial)
+    response = render_page(request, PAGE, context, status=status, partial=partial)
+    # While a build runs, #try-pending polls the page and swaps only itself
+    # (hx-select), so what is typed in the start form stays. Once the build
+    # ended, the answer replaces the whole tab instead, offering the new build.
+    if request.htmx and request.htmx.target == "try-pending" and not choice.pending:
+        response["HX-Retarget"] = "#playground"
+        response["HX-Reselect"] = "#playground"
+        response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @require_GET

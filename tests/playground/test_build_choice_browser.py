@@ -36,6 +36,12 @@ def test_build_the_draft_now_in_the_browser(
     queued = built_provider.builds.latest("pk")
     assert f"Build #{queued.pk} is queued" in page.inner_text("#try-pending")
     check_themes(page, "playground-build-now")
+    # Polls while the build waits swap only the notice: what is typed stays.
+    page.fill("input[name=cred-api_key]", "typed-while-waiting")
+    with page.expect_response(lambda r: "/try/" in r.url and r.request.method == "GET"):
+        pass
+    page.wait_for_timeout(300)  # let htmx swap the answer in
+    assert page.input_value("input[name=cred-api_key]") == "typed-while-waiting"
     run_published()
     # The page polls itself: the new build is offered without a reload.
     page.locator("#try-pending").wait_for(state="detached", timeout=10_000)
