@@ -271,6 +271,13 @@ class TestApplying:
         model_delete(provider=provider, model=model, model_lock=model.lock_version)
         services.proposal_apply(proposal=proposal, user=None)
         assert proposal.status == SyncProposal.Status.APPLIED
+        models = {m.model: m.deprecated for m in provider.models.all()}
+        assert models == {
+            "model-001": True,
+            "model-002": False,
+            "gpt-new-1": False,
+            "gpt-new-2": False,
+        }
 
     def test_an_applied_proposal_is_not_applied_twice(
         self, provider: Provider, upstream: MockUpstream, allow_loopback: None
