@@ -35,7 +35,7 @@ from studio.catalog.services import SaveResult, provider_document, provider_edit
 from studio.notifications.models import Kind
 from studio.notifications.services import notify
 from studio.pluginfmt.diff.levels import BUMP_FOR_LEVEL, LEVEL_RANK, Bump
-from studio.pluginfmt.document import PluginDocument
+from studio.pluginfmt.document import PluginDocument, model_type_of
 from studio.pluginfmt.egress import EgressRefused
 from studio.pluginfmt.sync import prices
 from studio.pluginfmt.sync.apply import ApplyConflict, apply_items, price_units
@@ -129,8 +129,7 @@ def template_choices(doc: PluginDocument) -> dict[str, list[str]]:
     """Declared models by type (those a new model may copy)."""
     out: dict[str, list[str]] = {}
     for entry in doc.models:
-        model_type = str(entry.spec.model_type or "") or entry.type_key
-        out.setdefault(model_type.replace("_", "-"), []).append(
+        out.setdefault(model_type_of(entry.type_key), []).append(
             str(entry.spec.model or "")
         )
     return out
@@ -145,7 +144,7 @@ def _template_map(
         return {}
     for entry in doc.models:
         if entry.spec.model == template:
-            return {str(entry.type_key).replace("_", "-"): template}
+            return {model_type_of(entry.type_key): template}
     raise SyncError(f"the template {template!r} is not a declared model")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from studio.pluginfmt.diff.levels import LEVEL_RANK, Level
 from studio.pluginfmt.document.edits import (
+    i18n_text,
     is_number,
     max_tokens_rule,
     rule_effective,
@@ -268,16 +269,9 @@ def _update_item(
         model=model_id,
         level=level,
         summary=summary,
-        label=_label(data),
+        label=i18n_text(data.get("label")),
         changes=tuple(c[0] for c in changes),
     )
-
-
-def _label(data: dict[str, Any]) -> str:
-    label = data.get("label")
-    if isinstance(label, dict):
-        return str(label.get("en_US") or "")
-    return str(label or "")
 
 
 def _price_changes(
