@@ -39,6 +39,7 @@ from studio.playground.sessions import (
     Session,
     SessionManager,
 )
+from studio.pluginfmt import driver
 from studio.pluginfmt.egress import EgressRefused, check_url
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -178,12 +179,10 @@ class PlaygroundApp:
     def model_schema(self, session: Session) -> dict[str, Any] | None:
         """What the plugin's get_customizable_model_schema answers for the
         session's own model (parameter rules, pricing), or None."""
-        data = {
-            "type": "model",
-            "action": "get_ai_model_schemas",
-            "model_type": session.model_type,
-            "model": session.model,
-        }
+        # The session fills in its own credentials (they stay in its memory).
+        data = driver.get_ai_model_schemas(
+            session.provider, session.model_type, session.model, {}
+        )
         schema = None
         for event in self.manager.invoke(session, data):
             if event.get("event") == "chunk" and isinstance(event.get("data"), dict):
@@ -194,17 +193,11 @@ class PlaygroundApp:
         spec = session.document.provider.spec
         model = body.get("model")
         if spec.provider_credential_schema is not None and not model:
-            data: dict[str, Any] = {
-                "type": "model",
-                "action": "validate_provider_credentials",
-            }
+            data = driver.validate_provider_credentials(session.provider, {})
         elif model:
-            data = {
-                "type": "model",
-                "action": "validate_model_credentials",
-                "model_type": str(body.get("model_type") or "llm"),
-                "model": str(model),
-            }
+            data = driver.validate_model_credentials(
+                session.provider, str(body.get("model_type") or "llm"), str(model), {}
+            )
         else:
             return None
         events = list(self.manager.invoke(session, data))

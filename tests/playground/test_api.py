@@ -71,6 +71,16 @@ def test_ci_can_try_a_build_over_the_api(
     )
     assert hidden.status_code == 404
 
+    # A model of one's own needs a provider declaring customizable-model.
+    own = client.post(
+        base,
+        json.dumps({"model": "mine", "credentials": {"api_key": "good-key"}}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert own.status_code == 400
+    assert "does not declare customizable-model" in own.json()["error"]["message"]
+
     ended = client.delete(f"{base}/{session}", headers=headers)
     assert ended.status_code == 200 and ended.json() == {"id": session, "ended": True}
     assert playground.manager.sessions() == []

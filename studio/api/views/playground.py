@@ -11,6 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.catalog.models import Role
+from studio.catalog.selectors.credentials import MODEL, schema_available
 from studio.playground import chat, client
 from studio.playground.builds import latest_build, runnable_builds
 from studio.playground.models_info import session_models
@@ -126,9 +127,7 @@ def session_create(
     )
     if build is None:
         raise ApiError("not_found", "The provider has no succeeded build to try.")
-    if body.model.strip() and "customizable-model" not in (
-        provider.configurate_methods or []
-    ):
+    if body.model.strip() and not schema_available(provider, MODEL):
         raise ApiError(
             "invalid_request",
             "This provider does not declare customizable-model: start a session "
